@@ -1,0 +1,177 @@
+// bartab: one binary, several process shapes. `bartab up` hosts every service in one
+// process; `bartab auth|chat|media` hosts one. This file only parses the command line,
+// loads the configuration and wires services onto the core HTTP server.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "core/config/config.hpp"
+#include "core/http/server.hpp"
+#include "core/logging.hpp"
+#include "core/ops/ops_routes.hpp"
+#include "core/service_host.hpp"
+#include "core/version.hpp"
+#include "services/auth/auth_service.hpp"
+#include "services/chat/chat_service.hpp"
+#include "services/media/media_service.hpp"
+
+namespace {
+
+using namespace bartab;
+
+enum class Shape { all, auth, chat, media };
+
+struct Options {
+  Shape shape = Shape::all;
+  std::optional<std::string> config_file;
+  std::vector<std::pair<std::string, std::string>> defaults;
+  std::vector<std::pair<std::string, std::string>> overrides;
+};
+
+std::string_view shape_name(Shape shape) {
+  switch (shape) {
+    case Shape::all: return "up";
+    case Shape::auth: return "auth";
+    case Shape::chat: return "chat";
+    case Shape::media: return "media";
+  }
+  return "up";
+}
+
+core::http::ServerOptions server_options(const core::Config& config) {
+  core::http::ServerOptions o;
+  o.host = config.server.host;
+  o.port = config.server.port;
+  o.threads = config.server.threads;
+  o.max_body_bytes = config.limits.max_json_bytes;
+  o.max_header_bytes = config.limits.max_header_bytes;
+  o.json.max_depth = config.limits.max_json_depth;
+  o.header_timeout = std::chrono::milliseconds(config.limits.header_timeout_ms);
+  o.body_timeout = std::chrono::milliseconds(config.limits.body_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(config.limits.idle_timeout_ms);
+  o.shutdown_timeout = std::chrono::milliseconds(config.server.shutdown_timeout_ms);
+  o.cors_origins = config.server.cors_origins;
+  return o;
+}
+
+// Fills in the URLs that default to the address the server actually bound.
+void resolve_urls(core::Config& config, std::uint16_t port) {
+  if (config.server.public_url.empty()) config.server.public_url = "http://127.0.0.1:" + std::to_string(port);
+  for (auto* url : {&config.services.auth_url, &config.services.chat_url, &config.services.media_url}) {
+    if (url->empty()) *url = config.server.public_url;
+  }
+  if (config.chat.auth_url.empty()) config.chat.auth_url = config.services.auth_url;
+  if (config.media.auth_url.empty()) config.media.auth_url = config.services.auth_url;
+}
+
+int serve(const Options& options) {
+  core::ConfigSources sources{options.defaults, {}, core::process_environment(), options.overrides};
+  if (options.config_file) sources.file = *options.config_file;
+  core::Config config = core::load_config(sources);
+  core::init_logging(config.log);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.server.data_dir, ec);
+  if (ec) throw core::ConfigError("cannot create data directory " + config.server.data_dir + ": " + ec.message());
+
+  core::http::Router router;
+  core::HealthRegistry health;
+  core::HttpMetrics metrics;
+  core::http::Server server(server_options(config), router, metrics);
+  try {
+    server.listen();
+  } catch (const std::system_error& e) {
+    throw core::ConfigError("cannot listen on " + config.server.host + ":" + std::to_string(config.server.port) +
+                            ": " + e.code().message());
+  }
+  resolve_urls(config, server.port());
+
+  auto data_dir = config.server.data_dir;
+  health.add("disk", [data_dir] { return core::check_data_dir(data_dir); });
+  core::ServiceHost host{router, health, config, [&server](std::function<void()> hook) {
+                           server.on_drain(std::move(hook));
+                         }};
+  if (options.shape == Shape::all || options.shape == Shape::auth) auth::mount(host);
+  if (options.shape == Shape::all || options.shape == Shape::chat) chat::mount(host);
+  if (options.shape == Shape::all || options.shape == Shape::media) media::mount(host);
+
+  core::Discovery discovery{core::kVersion, config.services.auth_url, config.services.chat_url,
+                            config.services.media_url};
+  router.add_all(core::ops_routes(health, metrics, discovery));
+
+  spdlog::info("bartab {} ({}) listening on {}:{}, public URL {}", core::kVersion, shape_name(options.shape),
+               config.server.host, server.port(), config.server.public_url);
+  server.run();
+  spdlog::info("bartab stopped");
+  return 0;
+}
+
+// Flags every serving subcommand takes.
+void add_common_flags(CLI::App& cmd, Options& options, std::vector<std::string>& sets) {
+  cmd.add_option("--config", options.config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  cmd.add_option("--set", sets, "Set a configuration key: section.key=value (repeatable)");
+}
+
+void add_flag_override(CLI::App& cmd, Options& options, const std::string& flag, const std::string& key,
+                       const std::string& help) {
+  cmd.add_option_function<std::string>(
+      flag, [&options, key](const std::string& value) { options.overrides.emplace_back(key, value); }, help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bartab: a lightweight, self-hostable group chat server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("bartab ") + bartab::core::kVersion);
+
+  Options options;
+  std::vector<std::string> sets;
+
+  auto* up = app.add_subcommand("up", "Run auth, chat and media in one process (SQLite under --data)");
+  add_common_flags(*up, options, sets);
+  add_flag_override(*up, options, "--port", "server.port", "Port to listen on (default 8080; 0 picks one)");
+  add_flag_override(*up, options, "--host", "server.host", "Address to listen on (default 0.0.0.0)");
+  add_flag_override(*up, options, "--data", "server.data_dir", "Data directory (default ./data)");
+  add_flag_override(*up, options, "--registration", "auth.registration", "open, invite (default) or closed");
+  up->callback([&] { options.shape = Shape::all; });
+
+  struct Single {
+    const char* name;
+    Shape shape;
+    const char* port;
+  };
+  for (const auto& single : {Single{"auth", Shape::auth, "8081"}, Single{"chat", Shape::chat, "8082"},
+                             Single{"media", Shape::media, "8083"}}) {
+    auto* cmd = app.add_subcommand(single.name, std::string("Run the ") + single.name + " service alone");
+    add_common_flags(*cmd, options, sets);
+    add_flag_override(*cmd, options, "--port", "server.port",
+                      std::string("Port to listen on (default ") + single.port + ")");
+    add_flag_override(*cmd, options, "--host", "server.host", "Address to listen on (default 0.0.0.0)");
+    cmd->callback([&options, single] {
+      options.shape = single.shape;
+      options.defaults.emplace_back("server.port", single.port);
+    });
+  }
+
+  CLI11_PARSE(app, argc, argv);
+  for (const auto& set : sets) {
+    auto eq = set.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "bartab: --set takes section.key=value, got '" << set << "'\n";
+      return 2;
+    }
+    options.overrides.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+  }
+
+  try {
+    return serve(options);
+  } catch (const bartab::core::ConfigError& e) {
+    std::cerr << "bartab: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bartab: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

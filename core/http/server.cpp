@@ -1,0 +1,477 @@
+#include "core/http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <csignal>
+#include <ctime>
+#include <list>
+#include <spdlog/spdlog.h>
+
+#include "core/coro.hpp"
+#include "core/errors.hpp"
+#include "core/http/request_id.hpp"
+#include "core/logging.hpp"
+
+namespace bartab::core::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// The Date header, formatted once per second per thread.
+std::string_view http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char text[40] = {};
+  auto now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return text;
+}
+
+StringResponse error_response(ErrorCode code, std::string_view message) {
+  StringResponse response{static_cast<bhttp::status>(to_status(code)), 11};
+  response.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  response.body() = error_body(code, message);
+  return response;
+}
+
+Response from_api_error(const ApiError& error) {
+  auto response = error_response(error.code(), error.what());
+  for (const auto& [name, value] : error.headers()) response.set(name, value);
+  if (error.code() == ErrorCode::unauthorized && response[bhttp::field::www_authenticate].empty()) {
+    response.set(bhttp::field::www_authenticate, "Bearer realm=\"bartab\"");
+  }
+  return response;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::uint64_t body_bytes(Response& response) {
+  auto length = head(response)[bhttp::field::content_length];
+  std::uint64_t n = 0;
+  for (char c : length) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
+
+}  // namespace
+
+struct Server::Worker {
+  asio::io_context context{1};
+  std::thread thread;
+  // Connections living on this worker; touched only from its thread.
+  std::list<Connection*> connections;
+};
+
+struct Server::Acceptor {
+  explicit Acceptor(asio::io_context& ctx) : acceptor(ctx) {}
+  tcp::acceptor acceptor;
+};
+
+// A connection's state visible to the drain: an idle connection (waiting for its next
+// request) is closed at once; a busy one finishes its request and then closes.
+struct Server::Connection {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;
+};
+
+// One client connection: reads requests one after another and answers each.
+class Server::Session {
+ public:
+  Session(Server& server, Worker& worker, tcp::socket socket)
+      : server_(server), worker_(worker), stream_(std::move(socket)) {
+    boost::system::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address();
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    connection_.stream = &stream_;
+    position_ = worker_.connections.insert(worker_.connections.end(), &connection_);
+    server_.metrics_.connection_opened();
+  }
+
+  ~Session() {
+    worker_.connections.erase(position_);
+    server_.metrics_.connection_closed();
+  }
+
+  asio::awaitable<void> run() {
+    while (!server_.draining()) {
+      connection_.idle = true;
+      if (!co_await wait_for_request()) break;
+      connection_.idle = false;
+      if (!co_await serve_one()) break;
+    }
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+ private:
+  // Waits (up to the idle timeout) until the next request's first bytes arrive.
+  asio::awaitable<bool> wait_for_request() {
+    if (buffer_.size() > 0) co_return true;
+    stream_.expires_after(server_.options_.idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+    if (ec) co_return false;
+    buffer_.commit(n);
+    co_return true;
+  }
+
+  // Reads and answers one request. Returns whether the connection stays open.
+  asio::awaitable<bool> serve_one() {
+    auto started = std::chrono::steady_clock::now();
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+    stream_.expires_after(server_.options_.header_timeout);
+    auto [ec, unused] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    if (ec) co_return co_await fail_head(ec, started);
+
+    const auto& head_msg = parser.get();
+    request_id_ = valid_request_id(head_msg["X-Request-Id"]) ? std::string(head_msg["X-Request-Id"])
+                                                               : new_request_id();
+    origin_ = std::string(head_msg[bhttp::field::origin]);
+    method_ = std::string(head_msg.method_string());
+    is_head_ = head_msg.method() == bhttp::verb::head;
+    bool has_body = parser.content_length().value_or(0) > 0 || parser.chunked();
+    server_.metrics_.request_started();
+    auto response = co_await dispatch(parser, has_body);
+    server_.metrics_.request_finished();
+    co_return co_await finish(std::move(response), started);
+  }
+
+  // Routes the request, reads its body within the route's limit, runs the handler.
+  asio::awaitable<Response> dispatch(bhttp::request_parser<bhttp::string_body>& parser, bool has_body) {
+    const auto& head_msg = parser.get();
+    auto target = head_msg.target();
+    slot_ = server_.router_.size();
+    route_name_ = "unmatched";
+    keep_alive_ = head_msg.keep_alive();
+    if (target.empty() || target.front() != '/') {
+      keep_alive_ = keep_alive_ && !has_body;
+      co_return error_response(ErrorCode::bad_request, "the request target must be a path");
+    }
+    if (head_msg.version() != 11 && head_msg.version() != 10) {
+      keep_alive_ = false;
+      co_return error_response(ErrorCode::bad_request, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+    }
+    bool preflight = head_msg.method() == bhttp::verb::options;
+    auto match = server_.router_.match(preflight ? bhttp::verb::get : head_msg.method(), path_of(target));
+    if (match.kind == RouteMatch::Kind::not_found) {
+      keep_alive_ = keep_alive_ && !has_body;
+      co_return error_response(ErrorCode::not_found, "no route for " + std::string(path_of(target)));
+    }
+    if (preflight) {
+      keep_alive_ = keep_alive_ && !has_body;
+      co_return options_response(head_msg, match.allowed);
+    }
+    if (match.kind == RouteMatch::Kind::method_not_allowed) {
+      keep_alive_ = keep_alive_ && !has_body;
+      auto response = error_response(ErrorCode::method_not_allowed,
+                                     method_ + " is not allowed on " + std::string(path_of(target)));
+      response.set(bhttp::field::allow, allow_header(match.allowed));
+      co_return response;
+    }
+
+    slot_ = match.route->id;
+    route_name_ = match.route->pattern;
+    auto limit = match.route->options.body_limit ? match.route->options.body_limit
+                                                 : server_.options_.max_body_bytes;
+    if (parser.content_length().value_or(0) > limit) {
+      keep_alive_ = false;
+      co_return error_response(ErrorCode::payload_too_large,
+                               "the request body is larger than " + std::to_string(limit) + " bytes");
+    }
+    if (has_body && !parser.is_done()) {
+      if (auto failure = co_await read_body(parser, limit)) co_return std::move(*failure);
+    }
+
+    Request request{parser.release(), std::move(match.params), request_id_, remote_,
+                    server_.options_.json};
+    co_return co_await invoke(*match.route, request);
+  }
+
+  // Reads the body; returns an error response when it cannot be read.
+  asio::awaitable<std::optional<Response>> read_body(bhttp::request_parser<bhttp::string_body>& parser,
+                                                     std::size_t limit) {
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+      stream_.expires_after(server_.options_.body_timeout);
+      auto [ec, n] = co_await bhttp::async_write(stream_, go_on, use_tuple);
+      if (ec) {
+        keep_alive_ = false;
+        co_return error_response(ErrorCode::bad_request, "connection failed");
+      }
+    }
+    parser.body_limit(limit);
+    stream_.expires_after(server_.options_.body_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+    if (!ec) co_return std::nullopt;
+    keep_alive_ = false;
+    if (ec == bhttp::error::body_limit) {
+      co_return error_response(ErrorCode::payload_too_large,
+                               "the request body is larger than " + std::to_string(limit) + " bytes");
+    }
+    co_return error_response(ErrorCode::bad_request, "the request body could not be read: " + ec.message());
+  }
+
+  asio::awaitable<Response> invoke(const Route& route, Request& request) {
+    try {
+      co_return co_await route.handler(request);
+    } catch (const ApiError& error) {
+      co_return from_api_error(error);
+    } catch (const std::exception& e) {
+      spdlog::error("request {} {} failed: {}", request_id_, route.pattern, e.what());
+    }
+    co_return error_response(ErrorCode::internal, "internal error; request id " + request_id_);
+  }
+
+  // OPTIONS: a CORS preflight from an allowed origin gets the Access-Control headers;
+  // any other OPTIONS gets the route's Allow list.
+  Response options_response(const bhttp::request_header<>& head_msg, const std::vector<bhttp::verb>& allowed) {
+    auto requested = head_msg[bhttp::field::access_control_request_method];
+    if (requested.empty()) {
+      StringResponse response{bhttp::status::no_content, 11};
+      response.set(bhttp::field::allow, allow_header(allowed));
+      return response;
+    }
+    auto origin = server_.cors_.allow_origin(origin_);
+    if (!origin) {
+      return error_response(ErrorCode::forbidden, "cross-origin requests from this origin are not allowed");
+    }
+    StringResponse response{bhttp::status::no_content, 11};
+    response.set(bhttp::field::access_control_allow_methods, allow_header(allowed));
+    response.set(bhttp::field::access_control_allow_headers,
+                 Cors::allow_headers(head_msg[bhttp::field::access_control_request_headers]));
+    response.set(bhttp::field::access_control_max_age, Cors::kMaxAgeSeconds);
+    response.set(bhttp::field::allow, allow_header(allowed));
+    return response;
+  }
+
+  void decorate(Response& response) {
+    auto& h = head(response);
+    h.set("X-Request-Id", request_id_);
+    h.set(bhttp::field::date, http_date());
+    if (!origin_.empty()) {
+      if (auto allowed = server_.cors_.allow_origin(origin_)) {
+        h.set(bhttp::field::access_control_allow_origin, *allowed);
+        h.set(bhttp::field::access_control_expose_headers, Cors::kExposeHeaders);
+      }
+      if (server_.cors_.varies_by_origin()) h.set(bhttp::field::vary, "Origin");
+    }
+    bool keep = keep_alive_ && !server_.draining();
+    std::visit(
+        [keep](auto& m) {
+          m.keep_alive(keep);
+          m.prepare_payload();
+        },
+        response);
+  }
+
+  // Sends the response, records it, and says whether the connection stays open.
+  asio::awaitable<bool> finish(Response response, std::chrono::steady_clock::time_point started) {
+    decorate(response);
+    auto status = head(response).result_int();
+    bool keep = std::visit([](auto& m) { return m.keep_alive(); }, response);
+    stream_.expires_after(server_.options_.body_timeout);
+    auto ec = co_await std::visit([this](auto& message) { return write(message); }, response);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    server_.metrics_.record(slot_, status, micros);
+    log_access(AccessRecord{method_, route_name_, status, is_head_ ? 0 : body_bytes(response),
+                            static_cast<std::uint64_t>(micros.count()), request_id_});
+    co_return !ec && keep;
+  }
+
+  template <class Message>
+  asio::awaitable<boost::system::error_code> write(Message& message) {
+    bhttp::response_serializer<typename Message::body_type> serializer{message};
+    if (is_head_) {
+      auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, use_tuple);
+      co_return ec;
+    }
+    auto [ec, n] = co_await bhttp::async_write(stream_, serializer, use_tuple);
+    co_return ec;
+  }
+
+  // The head could not be read: answer what deserves an answer, then close.
+  asio::awaitable<bool> fail_head(boost::system::error_code ec, std::chrono::steady_clock::time_point started) {
+    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      co_return false;
+    }
+    request_id_ = new_request_id();
+    method_ = "-";
+    slot_ = server_.router_.size();
+    route_name_ = "unmatched";
+    keep_alive_ = false;
+    is_head_ = false;
+    if (ec == bhttp::error::header_limit) {
+      co_return co_await finish(error_response(ErrorCode::request_header_fields_too_large,
+                                               "the request head is larger than " +
+                                                   std::to_string(server_.options_.max_header_bytes) + " bytes"),
+                                started);
+    }
+    co_return co_await finish(error_response(ErrorCode::bad_request, "malformed HTTP request: " + ec.message()),
+                              started);
+  }
+
+  Server& server_;
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  boost::asio::ip::address remote_;
+  Connection connection_;
+  std::list<Connection*>::iterator position_;
+
+  // The request being served.
+  std::string request_id_;
+  std::string origin_;
+  std::string method_;
+  std::string route_name_;
+  std::size_t slot_ = 0;
+  bool keep_alive_ = false;
+  bool is_head_ = false;
+};
+
+Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)
+    : options_(std::move(options)), router_(router), metrics_(metrics), cors_(options_.cors_origins) {
+  unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+  acceptor_ = std::make_unique<Acceptor>(workers_.front()->context);
+}
+
+Server::~Server() = default;
+
+asio::io_context& Server::main_context() { return workers_.front()->context; }
+
+void Server::on_drain(std::function<void()> hook) { drain_hooks_.push_back(std::move(hook)); }
+
+void Server::listen() {
+  auto address = asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
+  tcp::endpoint endpoint{address, options_.port};
+  auto& acceptor = acceptor_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor.local_endpoint().port();
+}
+
+void Server::run() {
+  metrics_.configure(metric_labels(router_));
+  auto& main = main_context();
+  std::size_t next = 0;
+  co_spawn(
+      main,
+      [this, &next]() -> asio::awaitable<void> {
+        auto& acceptor = acceptor_->acceptor;
+        while (acceptor.is_open()) {
+          auto& worker = *workers_[next++ % workers_.size()];
+          auto [ec, socket] = co_await acceptor.async_accept(worker.context, use_tuple);
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+          if (ec) {
+            // Out of descriptors and the like: back off instead of spinning.
+            spdlog::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause(acceptor.get_executor(), 50ms);
+            co_await pause.async_wait(use_tuple);
+            continue;
+          }
+          auto session = std::make_shared<Session>(*this, worker, std::move(socket));
+          co_spawn(worker.context, [session]() { return session->run(); }, log_exceptions("http session"));
+        }
+      },
+      log_exceptions("http acceptor"));
+
+  std::unique_ptr<asio::signal_set> signals;
+  if (options_.handle_signals) {
+    signals = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
+    signals->async_wait([this, &signals](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      spdlog::info("received signal {}, draining", signo);
+      begin_drain();
+      // A second signal stops at once.
+      signals->async_wait([this](const boost::system::error_code& e, int) {
+        if (e) return;
+        for (auto& w : workers_) w->context.stop();
+      });
+    });
+  }
+
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    auto* worker = workers_[i].get();
+    worker->thread = std::thread([worker] {
+      auto guard = asio::make_work_guard(worker->context);
+      worker->context.run();
+    });
+  }
+  {
+    auto guard = asio::make_work_guard(main);
+    main.run();
+  }
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    workers_[i]->context.stop();
+    if (workers_[i]->thread.joinable()) workers_[i]->thread.join();
+  }
+}
+
+void Server::request_stop() {
+  asio::post(main_context(), [this] { begin_drain(); });
+}
+
+void Server::begin_drain() {
+  if (draining_.exchange(true)) return;
+  boost::system::error_code ec;
+  acceptor_->acceptor.close(ec);
+  for (auto& hook : drain_hooks_) hook();
+  for (auto& worker : workers_) {
+    asio::post(worker->context, [w = worker.get()] {
+      for (auto* connection : w->connections) {
+        if (connection->idle) connection->stream->cancel();
+      }
+    });
+  }
+  finish_when_drained(std::chrono::steady_clock::now() + options_.shutdown_timeout);
+}
+
+void Server::finish_when_drained(std::chrono::steady_clock::time_point deadline) {
+  auto timer = std::make_shared<asio::steady_timer>(main_context(), 10ms);
+  timer->async_wait([this, timer, deadline](const boost::system::error_code&) {
+    bool done = metrics_.open_connections() == 0;
+    if (!done && std::chrono::steady_clock::now() < deadline) {
+      finish_when_drained(deadline);
+      return;
+    }
+    if (!done) spdlog::warn("shutdown timeout: closing {} connections", metrics_.open_connections());
+    stopped_ = true;
+    for (auto& w : workers_) w->context.stop();
+  });
+}
+
+std::vector<RouteLabel> metric_labels(const Router& router) {
+  std::vector<RouteLabel> labels;
+  for (std::size_t i = 0; i < router.size(); ++i) {
+    const auto& route = router.route(i);
+    labels.push_back({std::string(to_string(route.method)), route.pattern});
+  }
+  labels.push_back({"-", "unmatched"});
+  return labels;
+}
+
+}  // namespace bartab::core::http

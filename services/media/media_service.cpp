@@ -1,0 +1,14 @@
+#include "services/media/media_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bartab::media {
+
+// The service's route list is registered here as it grows (api/ handlers over
+// service/ logic over store/ interfaces); for now the shell only announces itself.
+void mount(core::ServiceHost& host) {
+  (void)host;
+  spdlog::debug("media service mounted");
+}
+
+}  // namespace bartab::media

@@ -1,0 +1,173 @@
+#include "e2e/harness.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <regex>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace bartab::testing {
+
+using namespace std::chrono_literals;
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "bartab-e2e-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, int out_fd) {
+  std::vector<std::string> argv_storage{BARTAB_BINARY};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "BARTAB_", 7) != 0) env_storage.emplace_back(*e);
+  }
+  env_storage.insert(env_storage.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(out_fd, STDERR_FILENO);
+    ::dup2(out_fd, STDOUT_FILENO);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, STDIN_FILENO);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+ExitStatus decode(int status) {
+  ExitStatus out;
+  if (WIFEXITED(status)) {
+    out.exited = true;
+    out.code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    out.signal = WTERMSIG(status);
+  }
+  return out;
+}
+
+}  // namespace
+
+BartabProcess::BartabProcess(std::vector<std::string> args, std::vector<std::string> env) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_ = spawn(args, env, fds[1]);
+  ::close(fds[1]);
+  reader_ = std::thread([this, fd = fds[0]] { read_stderr(fd); });
+}
+
+BartabProcess::~BartabProcess() {
+  if (!exit_) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(5s);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void BartabProcess::read_stderr(int fd) {
+  char buf[4096];
+  while (true) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard lock(mutex_);
+    if (n <= 0) {
+      eof_ = true;
+      changed_.notify_all();
+      break;
+    }
+    output_.append(buf, static_cast<std::size_t>(n));
+    changed_.notify_all();
+  }
+  ::close(fd);
+}
+
+std::uint16_t BartabProcess::wait_listening(std::chrono::milliseconds timeout) {
+  static const std::regex listening(R"(listening on [^ ]*:(\d+))");
+  std::unique_lock lock(mutex_);
+  std::smatch match;
+  bool found = changed_.wait_for(lock, timeout, [&] { return std::regex_search(output_, match, listening) || eof_; });
+  if (!found || eof_ && !std::regex_search(output_, match, listening)) {
+    throw std::runtime_error("bartab did not start listening; output:\n" + output_);
+  }
+  return static_cast<std::uint16_t>(std::stoi(match[1].str()));
+}
+
+bool BartabProcess::wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return output_.find(text) != std::string::npos; });
+}
+
+std::string BartabProcess::output() const {
+  std::lock_guard lock(mutex_);
+  return output_;
+}
+
+std::string BartabProcess::final_output(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return eof_; });
+  return output_;
+}
+
+void BartabProcess::send_signal(int signo) { ::kill(pid_, signo); }
+
+ExitStatus BartabProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (exit_) return *exit_;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_ = decode(status);
+      return *exit_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ExitStatus{};
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+CommandResult run_bartab(std::vector<std::string> args, std::vector<std::string> env,
+                         std::chrono::milliseconds timeout) {
+  BartabProcess process(std::move(args), std::move(env));
+  auto status = process.wait_exit(timeout);
+  return {status, process.final_output(2s)};
+}
+
+RunningServer::RunningServer(std::vector<std::string> extra_args, std::vector<std::string> env,
+                             const std::string& shape)
+    : process(
+          [&] {
+            std::vector<std::string> args{shape, "--port", "0", "--host", "127.0.0.1"};
+            if (shape == "up") {
+              args.insert(args.end(), {"--data", data.path().string()});
+            } else {
+              args.insert(args.end(), {"--set", "server.data_dir=" + data.path().string()});
+            }
+            args.insert(args.end(), extra_args.begin(), extra_args.end());
+            return args;
+          }(),
+          std::move(env)),
+      port(process.wait_listening()) {}
+
+}  // namespace bartab::testing

@@ -1,0 +1,85 @@
+// Starts the real `bartab` binary for end-to-end tests: on port 0, with a fresh data
+// directory, its stderr captured so tests can wait for lines and read the logs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+namespace bartab::testing {
+
+// A temporary directory removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct ExitStatus {
+  bool exited = false;  // false: killed by a signal or still running at the deadline
+  int code = -1;
+  int signal = 0;
+};
+
+class BartabProcess {
+ public:
+  // Runs `bartab <args...>` with extra "NAME=value" environment entries.
+  BartabProcess(std::vector<std::string> args, std::vector<std::string> env = {});
+  ~BartabProcess();
+  BartabProcess(const BartabProcess&) = delete;
+  BartabProcess& operator=(const BartabProcess&) = delete;
+
+  // Waits for the "listening on HOST:PORT" line and returns the port; throws if the
+  // process exits or does not get there within the timeout.
+  std::uint16_t wait_listening(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Waits until captured stderr contains `text`.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout);
+  std::string output() const;
+  // Everything the process wrote, once its stderr closed (after it exited).
+  std::string final_output(std::chrono::milliseconds timeout);
+
+  void send_signal(int signo);
+  ExitStatus wait_exit(std::chrono::milliseconds timeout);
+  pid_t pid() const { return pid_; }
+
+ private:
+  void read_stderr(int fd);
+
+  pid_t pid_ = -1;
+  std::optional<ExitStatus> exit_;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string output_;
+  bool eof_ = false;
+};
+
+// Runs `bartab <args...>` to completion (for --version, bad configuration and the like).
+struct CommandResult {
+  ExitStatus status;
+  std::string output;  // stdout and stderr together
+};
+CommandResult run_bartab(std::vector<std::string> args, std::vector<std::string> env = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// `bartab up --port 0 --host 127.0.0.1 --data DIR` plus extra arguments, listening.
+struct RunningServer {
+  explicit RunningServer(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
+                         const std::string& shape = "up");
+  TempDir data;
+  BartabProcess process;
+  std::uint16_t port;
+};
+
+}  // namespace bartab::testing
