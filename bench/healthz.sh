@@ -214,12 +214,13 @@ start_bartab() {
   [[ "$access" == on ]] || flags+=(--set log.access=false)
   rm -rf "$tmp/data"
   mkdir -p "$tmp/data"
+  : >"$log"  # exists before the background child opens it
   "$bartab" up --host 127.0.0.1 --port 0 --data "$tmp/data" "${flags[@]}" 2>"$log" >/dev/null &
   bartab_pid=$!
   bartab_port=""
   for ((i = 0; i < 150; i++)); do
     kill -0 "$bartab_pid" 2>/dev/null || break
-    bartab_port="$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)"
+    bartab_port="$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1 || true)"
     [[ -n "$bartab_port" ]] && break
     sleep 0.1
   done
@@ -287,6 +288,25 @@ pair() {
   local e1="R_nginx_${access}_errors" e2="R_bartab_${access}_errors"
   if ((${!e1} + ${!e2} > 0)); then echo "  warning: wrk counted errors or non-2xx answers" >&2; fi
 }
+
+# Share of CPU time in use over $1 seconds (other work skews the figures).
+cpu_busy_percent() {
+  local a b
+  a="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
+  sleep "$1"
+  b="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]
+    printf "%d", (all > 0 ? 100 * busy / all : 0)
+  }'
+}
+
+if [[ -r /proc/stat ]]; then
+  busy="$(cpu_busy_percent 1)"
+  if ((busy > 15)); then
+    echo "healthz.sh: warning: the CPUs were ${busy}% busy before the run; figures will be noisy" >&2
+  fi
+fi
 
 echo "healthz: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (warm-up $WARMUP); $WORKERS workers each;" \
   "$(nproc) cores shared with wrk"

@@ -81,7 +81,7 @@ int serve(const Options& options) {
   core::http::Server server(server_options(config), router, metrics);
   try {
     server.listen();
-  } catch (const std::system_error& e) {
+  } catch (const boost::system::system_error& e) {
     throw core::ConfigError("cannot listen on " + config.server.host + ":" + std::to_string(config.server.port) +
                             ": " + e.code().message());
   }

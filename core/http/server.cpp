@@ -140,6 +140,9 @@ class Server::Session {
     auto started = std::chrono::steady_clock::now();
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+    // The body limit depends on the route, known only after the head: lift Beast's
+    // default here so an oversized Content-Length is judged (413) after routing.
+    parser.body_limit(boost::none);
     stream_.expires_after(server_.options_.header_timeout);
     auto [ec, unused] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
     if (ec) co_return co_await fail_head(ec, started);
@@ -322,6 +325,10 @@ class Server::Session {
     route_name_ = "unmatched";
     keep_alive_ = false;
     is_head_ = false;
+    if (ec == bhttp::error::body_limit) {
+      co_return co_await finish(error_response(ErrorCode::payload_too_large, "the request body is too large"),
+                                started);
+    }
     if (ec == bhttp::error::header_limit) {
       co_return co_await finish(error_response(ErrorCode::request_header_fields_too_large,
                                                "the request head is larger than " +

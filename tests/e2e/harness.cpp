@@ -108,7 +108,7 @@ std::uint16_t BartabProcess::wait_listening(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   std::smatch match;
   bool found = changed_.wait_for(lock, timeout, [&] { return std::regex_search(output_, match, listening) || eof_; });
-  if (!found || eof_ && !std::regex_search(output_, match, listening)) {
+  if (!found || (eof_ && !std::regex_search(output_, match, listening))) {
     throw std::runtime_error("bartab did not start listening; output:\n" + output_);
   }
   return static_cast<std::uint16_t>(std::stoi(match[1].str()));

@@ -80,21 +80,28 @@ Reply TestClient::request(std::string_view method, std::string_view target, cons
 }
 
 bool TestClient::closed_within(std::chrono::milliseconds wait) {
-  stream_.expires_after(wait);
-  boost::system::error_code result;
-  char byte;
-  // Any bytes still buffered by the server are read and dropped; only EOF counts.
+  // Reads on the raw socket with a deadline that cancels rather than closes (a
+  // tcp_stream timeout would close the socket itself), so the connection stays usable
+  // when the server has not closed it yet. Buffered bytes are read and dropped.
+  auto& socket = stream_.socket();
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  char scratch[512];
   while (true) {
+    boost::system::error_code result = asio::error::would_block;
     std::size_t n = 0;
-    stream_.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t got) {
+    socket.async_read_some(asio::buffer(scratch), [&](boost::system::error_code ec, std::size_t got) {
       result = ec;
       n = got;
     });
-    context_.run();
+    context_.run_until(deadline);
+    if (result == asio::error::would_block) {
+      socket.cancel();
+      context_.run();
+    }
     context_.restart();
-    if (result || n == 0) break;
+    if (result == asio::error::eof || result == asio::error::connection_reset) return true;
+    if (result || n == 0) return false;
   }
-  return result == asio::error::eof || result == asio::error::connection_reset;
 }
 
 Reply http(std::uint16_t port, std::string_view method, std::string_view target, const Headers& headers,
