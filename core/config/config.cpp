@@ -242,6 +242,9 @@ void apply_file(Config& config, const std::filesystem::path& path) {
       throw ConfigError("unknown configuration key " + section_name + " (from " + path.string() +
                         "): top-level entries must be [sections]");
     }
+    if (!known_section(section_name)) {
+      throw ConfigError("unknown configuration section [" + section_name + "] (from " + path.string() + ")");
+    }
     for (const auto& [key, node] : *table) {
       std::string full = section_name + "." + std::string(key.str());
       apply(config, full, from_toml(node, path.string()));

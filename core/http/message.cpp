@@ -1,5 +1,6 @@
 #include "core/http/message.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <cassert>
@@ -34,7 +35,7 @@ boost::json::object Request::json_object() const {
   if (!type.empty()) {
     auto media = type.substr(0, type.find(';'));
     while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    if (media != "application/json") {
+    if (!boost::beast::iequals(media, "application/json")) {
       throw ApiError(ErrorCode::unsupported_media_type, "the body must be application/json");
     }
   }

@@ -33,6 +33,10 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Logged (never sent) for a request whose client stalled or left before it was whole,
+// after nginx's convention.
+constexpr unsigned kClientClosedRequest = 499;
+
 // The Date header, formatted once per second per thread.
 std::string_view http_date() {
   thread_local std::time_t cached_second = 0;
@@ -75,10 +79,11 @@ std::uint64_t body_bytes(Response& response) {
 }  // namespace
 
 struct Server::Worker {
+  // Declared before the context so it outlives it: destroying the context destroys
+  // suspended sessions, which unlink themselves from this list.
+  std::list<Connection*> connections;
   asio::io_context context{1};
   std::thread thread;
-  // Connections living on this worker; touched only from its thread.
-  std::list<Connection*> connections;
 };
 
 struct Server::Acceptor {
@@ -228,6 +233,12 @@ class Server::Session {
     auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
     if (!ec) co_return std::nullopt;
     keep_alive_ = false;
+    if (ec == beast::error::timeout || ec == asio::error::eof || ec == bhttp::error::partial_message ||
+        ec == asio::error::connection_reset) {
+      // The client stalled or went away: nobody is left to read an answer.
+      abandoned_ = true;
+      co_return error_response(ErrorCode::bad_request, "the request body did not arrive");
+    }
     if (ec == bhttp::error::body_limit) {
       co_return error_response(ErrorCode::payload_too_large,
                                "the request body is larger than " + std::to_string(limit) + " bytes");
@@ -272,13 +283,12 @@ class Server::Session {
     auto& h = head(response);
     h.set("X-Request-Id", request_id_);
     h.set(bhttp::field::date, http_date());
-    if (!origin_.empty()) {
-      if (auto allowed = server_.cors_.allow_origin(origin_)) {
-        h.set(bhttp::field::access_control_allow_origin, *allowed);
-        h.set(bhttp::field::access_control_expose_headers, Cors::kExposeHeaders);
-      }
-      if (server_.cors_.varies_by_origin()) h.set(bhttp::field::vary, "Origin");
+    if (auto allowed = server_.cors_.allow_origin(origin_)) {
+      h.set(bhttp::field::access_control_allow_origin, *allowed);
+      h.set(bhttp::field::access_control_expose_headers, Cors::kExposeHeaders);
     }
+    // With an origin list the answer depends on Origin, present or not.
+    if (server_.cors_.varies_by_origin()) h.set(bhttp::field::vary, "Origin");
     bool keep = keep_alive_ && !server_.draining();
     std::visit(
         [keep](auto& m) {
@@ -293,8 +303,13 @@ class Server::Session {
     decorate(response);
     auto status = head(response).result_int();
     bool keep = std::visit([](auto& m) { return m.keep_alive(); }, response);
-    stream_.expires_after(server_.options_.body_timeout);
-    auto ec = co_await std::visit([this](auto& message) { return write(message); }, response);
+    boost::system::error_code ec = asio::error::connection_aborted;
+    if (abandoned_) {
+      status = kClientClosedRequest;
+    } else {
+      stream_.expires_after(server_.options_.body_timeout);
+      ec = co_await std::visit([this](auto& message) { return write(message); }, response);
+    }
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     server_.metrics_.record(slot_, status, micros);
     log_access(AccessRecord{method_, route_name_, status, is_head_ ? 0 : body_bytes(response),
@@ -355,6 +370,7 @@ class Server::Session {
   std::size_t slot_ = 0;
   bool keep_alive_ = false;
   bool is_head_ = false;
+  bool abandoned_ = false;  // the client stalled or left mid-request: close without answering
 };
 
 Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)

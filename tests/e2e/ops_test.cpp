@@ -193,5 +193,30 @@ TEST(Ops, SigtermAndSigintDrainAndExitZero) {
   }
 }
 
+TEST(Ops, ShutdownTimeoutClosesStuckConnectionsAndExitsZero) {
+  RunningServer server({"--set", "server.shutdown_timeout_ms=300"});
+  TestClient stuck(server.port);
+  stuck.send_raw("GET /healthz HTTP/1.1\r\n");  // never finished
+  std::this_thread::sleep_for(100ms);
+  server.process.send_signal(SIGTERM);
+  auto status = server.process.wait_exit(5s);
+  EXPECT_TRUE(status.exited) << "signal " << status.signal << "\n" << server.process.output();
+  EXPECT_EQ(status.code, 0);
+  EXPECT_NE(server.process.output().find("shutdown timeout"), std::string::npos);
+}
+
+TEST(Ops, SecondSignalStopsAtOnce) {
+  RunningServer server({"--set", "server.shutdown_timeout_ms=30000"});
+  TestClient stuck(server.port);
+  stuck.send_raw("GET /healthz HTTP/1.1\r\n");
+  std::this_thread::sleep_for(100ms);
+  server.process.send_signal(SIGTERM);
+  ASSERT_TRUE(server.process.wait_for_output("draining", 2s));
+  server.process.send_signal(SIGTERM);
+  auto status = server.process.wait_exit(3s);
+  EXPECT_TRUE(status.exited) << "signal " << status.signal;
+  EXPECT_EQ(status.code, 0);
+}
+
 }  // namespace
 }  // namespace bartab::testing

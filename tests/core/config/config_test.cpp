@@ -77,7 +77,9 @@ TEST_F(ConfigTest, UnknownKeyInTheFileNamesKeyAndFile) {
 TEST_F(ConfigTest, UnknownSectionAndTopLevelKeysAreRefused) {
   ConfigSources sources;
   sources.file = write("[nope]\nx = 1\n");
-  EXPECT_TRUE(contains(error_of(sources), "nope.x"));
+  EXPECT_TRUE(contains(error_of(sources), "[nope]"));
+  sources.file = write("[server]\n[nope]\n");
+  EXPECT_TRUE(contains(error_of(sources), "[nope]")) << "an empty unknown section is a typo too";
   sources.file = write("port = 1\n");
   EXPECT_TRUE(contains(error_of(sources), "unknown configuration key port"));
 }

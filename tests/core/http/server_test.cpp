@@ -142,6 +142,9 @@ TEST_F(ServerTest, JsonBodiesAreCheckedForTypeSyntaxAndDepth) {
   start();
   EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "application/json"}}, R"({"a":[1]})").status, 200u);
   EXPECT_EQ(http(port(), "POST", "/echo", {}, R"({"a":1})").status, 200u) << "no Content-Type: taken as JSON";
+  EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "Application/JSON; charset=UTF-8"}}, R"({"a":1})").status,
+            200u)
+      << "media types are case-insensitive";
   auto wrong_type = http(port(), "POST", "/echo", {{"Content-Type", "text/plain"}}, R"({"a":1})");
   EXPECT_EQ(wrong_type.status, 415u);
   EXPECT_EQ(error_code_of(wrong_type), "unsupported_media_type");
@@ -294,7 +297,10 @@ TEST_F(ServerTest, CorsAllowsListedOriginsAndAnswersPreflight) {
                     {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(other.status, 403u);
   EXPECT_FALSE(other.has_header("Access-Control-Allow-Origin"));
-  EXPECT_FALSE(http(port(), "GET", "/ok", {{"Origin", "https://evil.example"}}).has_header("Access-Control-Allow-Origin"));
+  auto evil = http(port(), "GET", "/ok", {{"Origin", "https://evil.example"}});
+  EXPECT_FALSE(evil.has_header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(evil.header("Vary"), "Origin");
+  EXPECT_EQ(http(port(), "GET", "/ok").header("Vary"), "Origin") << "caches must key on Origin even when absent";
   EXPECT_EQ(http(port(), "OPTIONS", "/nowhere", {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}}).status, 404u);
 }
 
