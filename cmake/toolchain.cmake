@@ -9,7 +9,9 @@ endif()
 
 add_library(bartab_warnings INTERFACE)
 target_compile_options(bartab_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
-  -Wno-missing-field-initializers)
+  -Wno-missing-field-initializers
+  # GCC 12 false positive on Asio coroutine frames (operator new/delete pairs of awaitable_frame).
+  -Wno-mismatched-new-delete)
 
 set(BARTAB_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined")
 if(BARTAB_SANITIZE)

@@ -12,15 +12,15 @@
 #include "core/ops/ops_routes.hpp"
 #include "core/service_host.hpp"
 #include "core/version.hpp"
-#include "services/auth/auth_service.hpp"
-#include "services/chat/chat_service.hpp"
-#include "services/media/media_service.hpp"
+#include "services/auth/auth_module.hpp"
+#include "services/chat/chat_module.hpp"
+#include "services/media/media_module.hpp"
 
 namespace {
 
 using namespace bartab;
 
-enum class Shape { all, auth, chat, media };
+enum class Shape { all, auth, chat, media, admin_rotate_keys };
 
 struct Options {
   Shape shape = Shape::all;
@@ -35,6 +35,7 @@ std::string_view shape_name(Shape shape) {
     case Shape::auth: return "auth";
     case Shape::chat: return "chat";
     case Shape::media: return "media";
+    case Shape::admin_rotate_keys: return "admin";
   }
   return "up";
 }
@@ -65,15 +66,33 @@ void resolve_urls(core::Config& config, std::uint16_t port) {
   if (config.media.auth_url.empty()) config.media.auth_url = config.services.auth_url;
 }
 
-int serve(const Options& options) {
+core::Config load(const Options& options) {
   core::ConfigSources sources{options.defaults, {}, core::process_environment(), options.overrides};
   if (options.config_file) sources.file = *options.config_file;
   core::Config config = core::load_config(sources);
-  core::init_logging(config.log);
-
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
   if (ec) throw core::ConfigError("cannot create data directory " + config.server.data_dir + ": " + ec.message());
+  return config;
+}
+
+// `bartab admin rotate-keys`: publishes a new signing key in the data directory's
+// auth database; a running server picks it up within seconds (no restart).
+int rotate_keys(const Options& options) {
+  auto config = load(options);
+  core::init_logging(config.log);
+  core::SystemClock clock;
+  core::crypto::SystemRandom random;
+  auto service = auth::open_service(config, clock, random);
+  auto kid = service->rotate_keys_blocking();
+  std::cout << "new signing key " << kid << " is published now and signs in " << config.auth.key_publish_delay
+            << " s\n";
+  return 0;
+}
+
+int serve(const Options& options) {
+  auto config = load(options);
+  core::init_logging(config.log);
 
   core::http::Router router;
   core::HealthRegistry health;
@@ -89,12 +108,19 @@ int serve(const Options& options) {
 
   auto data_dir = config.server.data_dir;
   health.add("disk", [data_dir] { return core::check_data_dir(data_dir); });
-  core::ServiceHost host{router, health, config, [&server](std::function<void()> hook) {
-                           server.on_drain(std::move(hook));
-                         }};
-  if (options.shape == Shape::all || options.shape == Shape::auth) auth::mount(host);
-  if (options.shape == Shape::all || options.shape == Shape::chat) chat::mount(host);
-  if (options.shape == Shape::all || options.shape == Shape::media) media::mount(host);
+  core::SystemClock clock;
+  core::crypto::SystemRandom random;
+  core::ServiceHost host{router,
+                         health,
+                         config,
+                         [&server](std::function<void()> hook) { server.on_drain(std::move(hook)); },
+                         server.main_context().get_executor(),
+                         clock,
+                         random};
+  std::vector<core::ServiceHandle> services;
+  if (options.shape == Shape::all || options.shape == Shape::auth) services.push_back(auth::mount(host));
+  if (options.shape == Shape::all || options.shape == Shape::chat) services.push_back(chat::mount(host));
+  if (options.shape == Shape::all || options.shape == Shape::media) services.push_back(media::mount(host));
 
   core::Discovery discovery{core::kVersion, config.services.auth_url, config.services.chat_url,
                             config.services.media_url};
@@ -155,6 +181,13 @@ int main(int argc, char** argv) {
     });
   }
 
+  auto* admin = app.add_subcommand("admin", "Administer a server's data directory");
+  admin->require_subcommand(1);
+  auto* rotate = admin->add_subcommand("rotate-keys", "Publish a new token-signing key (no restart needed)");
+  add_common_flags(*rotate, options, sets);
+  add_flag_override(*rotate, options, "--data", "server.data_dir", "Data directory (default ./data)");
+  rotate->callback([&options] { options.shape = Shape::admin_rotate_keys; });
+
   CLI11_PARSE(app, argc, argv);
   for (const auto& set : sets) {
     auto eq = set.find('=');
@@ -166,6 +199,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    bartab::core::crypto::init();
+    if (options.shape == Shape::admin_rotate_keys) return rotate_keys(options);
     return serve(options);
   } catch (const bartab::core::ConfigError& e) {
     std::cerr << "bartab: " << e.what() << "\n";

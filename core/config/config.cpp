@@ -164,6 +164,12 @@ const std::map<std::string, Setter>& schema() {
         member(&C::auth, &AuthConfig::access_token_ttl, integer<std::uint32_t>(10, 86400));
     t["auth.refresh_token_ttl"] =
         member(&C::auth, &AuthConfig::refresh_token_ttl, integer<std::uint32_t>(60, 31536000));
+    t["auth.key_publish_delay"] =
+        member(&C::auth, &AuthConfig::key_publish_delay, integer<std::uint32_t>(0, 86400));
+    t["auth.invite_ttl"] = member(&C::auth, &AuthConfig::invite_ttl, integer<std::uint32_t>(60, 31536000));
+    t["auth.argon2_memory_kib"] =
+        member(&C::auth, &AuthConfig::argon2_memory_kib, integer<std::uint32_t>(19456, 4194304));
+    t["auth.argon2_iterations"] = member(&C::auth, &AuthConfig::argon2_iterations, integer<std::uint32_t>(2, 64));
     t["tokens.leeway"] = member(&C::tokens, &TokensConfig::leeway, integer<std::uint32_t>(0, 300));
     t["ratelimit.login_failures_per_minute"] = member(
         &C::ratelimit, &RateLimitConfig::login_failures_per_minute, integer<std::uint32_t>(1, 1000000));

@@ -43,6 +43,10 @@ struct AuthConfig {
   std::string registration = "invite";  // open | invite | closed
   std::uint32_t access_token_ttl = 900;
   std::uint32_t refresh_token_ttl = 2592000;
+  std::uint32_t key_publish_delay = 60;  // s a rotated-in key is published before it signs
+  std::uint32_t invite_ttl = 604800;     // s an invite stays usable
+  std::uint32_t argon2_memory_kib = 19456;  // OWASP minimum: 19 MiB
+  std::uint32_t argon2_iterations = 2;      // OWASP minimum
 };
 
 struct TokensConfig {

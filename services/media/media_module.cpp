@@ -1,4 +1,4 @@
-#include "services/media/media_service.hpp"
+#include "services/media/media_module.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,9 +6,10 @@ namespace bartab::media {
 
 // The service's route list is registered here as it grows (api/ handlers over
 // service/ logic over store/ interfaces); for now the shell only announces itself.
-void mount(core::ServiceHost& host) {
+core::ServiceHandle mount(core::ServiceHost& host) {
   (void)host;
   spdlog::debug("media service mounted");
+  return nullptr;
 }
 
 }  // namespace bartab::media

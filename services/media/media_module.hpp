@@ -6,6 +6,6 @@
 
 namespace bartab::media {
 
-void mount(core::ServiceHost& host);
+core::ServiceHandle mount(core::ServiceHost& host);
 
 }  // namespace bartab::media
