@@ -243,8 +243,10 @@ asio::awaitable<TokenGrant> AuthService::login(std::string username_raw, std::st
   if (!username.empty()) co_await store_->run([&](AuthStore& store) { user = store.user_by_username(username); });
   bool usable = user && user->kind == "user" && !user->deleted && user->password_hash;
   // The same work whether or not the user exists, so the answer's timing tells nothing.
-  bool ok = co_await verify_password(usable ? *user->password_hash : dummy_hash_,
-                                     password.size() <= kMaxPassword ? password : std::string());
+  // Named first: GCC 12 destroys temporaries of a ?: inside a co_await operand twice.
+  std::string phc = usable ? *user->password_hash : dummy_hash_;
+  std::string presented = password.size() <= kMaxPassword ? password : std::string();
+  bool ok = co_await verify_password(std::move(phc), std::move(presented));
   if (!usable || !ok) {
     login_failures_by_client_.hit(client);
     login_failures_by_name_.hit(name_key);
@@ -330,7 +332,9 @@ asio::awaitable<void> AuthService::change_password(AccessClaims caller, std::str
   check_password_length(new_password);
   auto user = co_await me(caller);
   if (user.kind != "user" || !user.password_hash) core::throw_forbidden("bots have no password");
-  if (!co_await verify_password(*user.password_hash, old_password.size() <= kMaxPassword ? old_password : "")) {
+  std::string presented = old_password.size() <= kMaxPassword ? old_password : std::string();
+  bool ok = co_await verify_password(*user.password_hash, std::move(presented));
+  if (!ok) {
     throw ApiError(ErrorCode::forbidden, "the old password is wrong");
   }
   auto phc = co_await hash_password(new_password);
