@@ -1302,6 +1302,19 @@ TEST(AuthClosedMode, OnlyTheAdminInviteGetsIn) {
   EXPECT_EQ(code_of(with_invite), "forbidden");
 }
 
+TEST(AuthSingleService, BartabAuthServesTheWholeAuthApi) {
+  RunningServer server({"--set", "auth.registration=open"}, {}, "auth");
+  auto invite = admin_invite_of(server.process);
+  auto admin = register_user(server.port, "boss", kPassword, invite);
+  ASSERT_EQ(admin.status, 201u) << admin.body;
+  auto access = str(json_of(admin), "access_token");
+  EXPECT_EQ(json_of(get(server.port, "/v1/auth/me", access)).at("admin"), json::value(true));
+  EXPECT_EQ(get(server.port, "/.well-known/jwks.json").status, 200u);
+  auto ready = json_of(get(server.port, "/readyz"));
+  EXPECT_EQ(ready.at("checks").at("auth.database").at("status").as_string(), "ok");
+  EXPECT_EQ(get(server.port, "/v1/rooms").status, 404u) << "chat is not in this process";
+}
+
 TEST(AuthOpenMode, TheAdminInviteIsPrintedInEveryModeAndStillMakesTheAdmin) {
   RunningServer server({"--registration", "open"});
   auto invite = admin_invite_of(server.process);
