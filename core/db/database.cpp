@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 
+#include <algorithm>
+
 namespace bartab::core::db {
 
 Database::Database(const std::string& path, const std::vector<Migration>& migrations)
@@ -19,6 +21,53 @@ Database::Database(const std::string& path, const std::vector<Migration>& migrat
 Database::~Database() {
   context_.stop();
   if (thread_.joinable()) thread_.join();
+}
+
+void Database::enqueue(std::function<void(Connection&)> work, std::function<void(std::exception_ptr)> done) {
+  boost::asio::post(context_, [this, work = std::move(work), done = std::move(done)]() mutable {
+    pending_.push_back({std::move(work), std::move(done)});
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+    // Posted behind every enqueue already waiting, so they all join this batch.
+    boost::asio::post(context_, [this] { flush(); });
+  });
+}
+
+void Database::flush() {
+  flush_scheduled_ = false;
+  auto batch = std::move(pending_);
+  pending_.clear();
+  std::vector<std::exception_ptr> errors(batch.size());
+  std::exception_ptr commit_error;
+  try {
+    Transaction tx(connection_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      connection_.exec("SAVEPOINT work");
+      try {
+        batch[i].work(connection_);
+        connection_.exec("RELEASE work");
+      } catch (...) {
+        errors[i] = std::current_exception();
+        connection_.exec("ROLLBACK TO work");
+        connection_.exec("RELEASE work");
+      }
+    }
+    tx.commit();
+  } catch (...) {
+    commit_error = std::current_exception();
+  }
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.batches;
+    stats_.works += batch.size();
+    stats_.largest = std::max<std::uint64_t>(stats_.largest, batch.size());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(commit_error ? commit_error : errors[i]);
+}
+
+Database::BatchStats Database::batch_stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
 }
 
 CheckResult Database::check() {

@@ -7,8 +7,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <functional>
 #include <future>
+#include <mutex>
+#include <memory>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -55,13 +61,50 @@ class Database {
     return result.get();
   }
 
+  // Group commit: `work(Connection&)` runs on the database thread inside a
+  // transaction shared with every other batched work queued meanwhile, each in its own
+  // savepoint (a failing work is rolled back alone and rethrows to its caller). The
+  // awaiting coroutine resumes only after the shared COMMIT, so a completed call is
+  // durable; if the COMMIT fails, every call of the batch fails. Results travel through
+  // what `work` captures.
+  boost::asio::awaitable<void> run_batched(std::function<void(Connection&)> work) {
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+        [this](auto handler, std::function<void(Connection&)> body) {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          enqueue(std::move(body), [shared](std::exception_ptr error) {
+            auto executor = boost::asio::get_associated_executor(*shared);
+            boost::asio::post(executor, [shared, error]() mutable { (*shared)(error); });
+          });
+        },
+        boost::asio::use_awaitable, std::move(work));
+  }
+
+  struct BatchStats {
+    std::uint64_t batches = 0;
+    std::uint64_t works = 0;
+    std::uint64_t largest = 0;
+  };
+  BatchStats batch_stats() const;
+
   // Readiness: the database answers a trivial query.
   CheckResult check();
   const std::string& path() const { return path_; }
 
  private:
+  struct Pending {
+    std::function<void(Connection&)> work;
+    std::function<void(std::exception_ptr)> done;
+  };
+  void enqueue(std::function<void(Connection&)> work, std::function<void(std::exception_ptr)> done);
+  void flush();
+
   std::string path_;
   Connection connection_;
+  // Touched only on the database thread.
+  std::vector<Pending> pending_;
+  bool flush_scheduled_ = false;
+  mutable std::mutex stats_mutex_;
+  BatchStats stats_;
   boost::asio::io_context context_{1};
   std::thread thread_;
 };

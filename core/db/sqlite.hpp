@@ -97,6 +97,7 @@ class Connection {
   // A statement prepared once per connection; bind, then step.
   Query cached(const std::string& sql);
   std::int64_t changes() const;
+  std::int64_t last_insert_rowid() const;
 
   sqlite3* handle() { return db_; }
 

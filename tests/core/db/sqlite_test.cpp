@@ -1,10 +1,12 @@
 #include "core/db/database.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <thread>
 #include <unistd.h>
 
 namespace bartab::core::db {
@@ -110,6 +112,47 @@ TEST(Database, RunsWorkOnItsThreadAndPropagatesExceptions) {
   io.run();
   EXPECT_EQ(future.get(), 1);
   EXPECT_TRUE(db.check().ok);
+  std::filesystem::remove(path);
+}
+
+TEST(Database, BatchedWorkSharesCommitsAndFailsAlone) {
+  auto path = temp_db("batched");
+  Database db(path, kMigrations);
+  boost::asio::io_context io;
+  constexpr int kWorks = 300;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  for (int i = 0; i < kWorks; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&, i]() -> boost::asio::awaitable<void> {
+          // The 7th inserts a duplicate: it alone must fail.
+          std::string value = i == 7 ? "v0" : "v" + std::to_string(i);
+          auto op = db.run_batched([value](Connection& c) { c.cached("INSERT INTO t (v) VALUES (?)")->bind(1, value).run(); });
+          try {
+            co_await std::move(op);
+            ++ok;
+          } catch (const SqliteError&) {
+            ++failed;
+          }
+        },
+        boost::asio::detached);
+  }
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  EXPECT_EQ(ok, kWorks - 1);
+  EXPECT_EQ(failed, 1);
+  auto stats = db.batch_stats();
+  EXPECT_EQ(stats.works, static_cast<std::uint64_t>(kWorks));
+  EXPECT_LT(stats.batches, stats.works) << "concurrent works shared commits";
+  EXPECT_GT(stats.largest, 1u);
+  auto count = db.run_blocking([](Connection& c) {
+    auto q = c.cached("SELECT COUNT(*) FROM t");
+    q->step();
+    return q->int64(0);
+  });
+  EXPECT_EQ(count, kWorks - 1);
   std::filesystem::remove(path);
 }
 
