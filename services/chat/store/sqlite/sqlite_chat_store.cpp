@@ -1,0 +1,189 @@
+#include "services/chat/store/sqlite/sqlite_chat_store.hpp"
+
+#include <stdexcept>
+
+namespace bartab::chat {
+
+using core::db::Statement;
+
+namespace {
+
+constexpr const char* kEventColumns =
+    "pos, room_id, seq, event_id, sender, type, content, ts, txn_id, session_id, redacted_by";
+constexpr const char* kRoomColumns = "room_id, name, topic, visibility, creator, created_ms, last_seq";
+constexpr const char* kMemberColumns = "room_id, user_id, membership, role, since_pos, inviter";
+
+Event read_event(const Statement& q) {
+  return Event{q.int64(0),         q.text(1),          q.int64(2),         q.text(3),
+               q.text(4),          q.text(5),          q.text(6),          q.int64(7),
+               q.optional_text(8), q.optional_text(9), q.optional_text(10)};
+}
+
+Room read_room(const Statement& q) {
+  return Room{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6)};
+}
+
+Membership read_member(const Statement& q) {
+  return Membership{q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.optional_text(5)};
+}
+
+}  // namespace
+
+void SqliteChatStore::in_transaction(const std::function<void()>& work) {
+  if (transaction_depth_ > 0) {
+    work();
+    return;
+  }
+  core::db::Transaction tx(db_);
+  ++transaction_depth_;
+  try {
+    work();
+  } catch (...) {
+    --transaction_depth_;
+    throw;
+  }
+  --transaction_depth_;
+  tx.commit();
+}
+
+void SqliteChatStore::insert_room(const Room& r) {
+  auto q = db_.cached(std::string("INSERT INTO rooms (") + kRoomColumns + ") VALUES (?,?,?,?,?,?,?)");
+  q->bind_all(r.room_id, r.name, r.topic, r.visibility, r.creator, r.created_ms, r.last_seq).run();
+}
+
+std::optional<Room> SqliteChatStore::room(const std::string& room_id) {
+  auto q = db_.cached(std::string("SELECT ") + kRoomColumns + " FROM rooms WHERE room_id = ?");
+  q->bind(1, room_id);
+  if (!q->step()) return std::nullopt;
+  return read_room(*q);
+}
+
+std::vector<Room> SqliteChatStore::public_rooms(std::size_t limit) {
+  auto q = db_.cached(std::string("SELECT ") + kRoomColumns +
+                      " FROM rooms WHERE visibility = 'public' ORDER BY created_ms, room_id LIMIT ?");
+  q->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<Room> out;
+  while (q->step()) out.push_back(read_room(*q));
+  return out;
+}
+
+void SqliteChatStore::put_membership(const Membership& m) {
+  auto q = db_.cached(std::string("INSERT INTO memberships (") + kMemberColumns +
+                      ") VALUES (?,?,?,?,?,?) ON CONFLICT(room_id, user_id) DO UPDATE SET "
+                      "membership = excluded.membership, role = excluded.role, since_pos = excluded.since_pos, "
+                      "inviter = excluded.inviter");
+  q->bind_all(m.room_id, m.user_id, m.membership, m.role, m.since_pos, m.inviter).run();
+}
+
+std::optional<Membership> SqliteChatStore::membership(const std::string& room_id, const std::string& user_id) {
+  auto q = db_.cached(std::string("SELECT ") + kMemberColumns + " FROM memberships WHERE room_id = ? AND user_id = ?");
+  q->bind_all(room_id, user_id);
+  if (!q->step()) return std::nullopt;
+  return read_member(*q);
+}
+
+std::vector<Membership> SqliteChatStore::members(const std::string& room_id) {
+  auto q = db_.cached(std::string("SELECT ") + kMemberColumns +
+                      " FROM memberships WHERE room_id = ? ORDER BY since_pos, user_id");
+  q->bind(1, room_id);
+  std::vector<Membership> out;
+  while (q->step()) out.push_back(read_member(*q));
+  return out;
+}
+
+std::vector<Membership> SqliteChatStore::rooms_of(const std::string& user_id) {
+  auto q = db_.cached(std::string("SELECT ") + kMemberColumns +
+                      " FROM memberships WHERE user_id = ? ORDER BY since_pos, room_id");
+  q->bind(1, user_id);
+  std::vector<Membership> out;
+  while (q->step()) out.push_back(read_member(*q));
+  return out;
+}
+
+std::int64_t SqliteChatStore::joined_count(const std::string& room_id) {
+  auto q = db_.cached("SELECT COUNT(*) FROM memberships WHERE room_id = ? AND membership = 'join'");
+  q->bind(1, room_id);
+  q->step();
+  return q->int64(0);
+}
+
+Event SqliteChatStore::append(const NewEvent& e) {
+  if (transaction_depth_ == 0) throw std::logic_error("append outside a transaction");
+  std::int64_t seq = 0;
+  {
+    auto next = db_.cached("UPDATE rooms SET last_seq = last_seq + 1 WHERE room_id = ? RETURNING last_seq");
+    next->bind(1, e.room_id);
+    if (!next->step()) throw std::logic_error("append to a room that does not exist: " + e.room_id);
+    seq = next->int64(0);
+  }
+  auto insert = db_.cached(
+      "INSERT INTO events (room_id, seq, event_id, sender, type, content, ts, txn_id, session_id) "
+      "VALUES (?,?,?,?,?,?,?,?,?)");
+  insert->bind_all(e.room_id, seq, e.event_id, e.sender, e.type, e.content, e.ts, e.txn_id, e.session_id).run();
+  return Event{db_.last_insert_rowid(), e.room_id, seq,     e.event_id,   e.sender,    e.type,
+               e.content,               e.ts,      e.txn_id, e.session_id, std::nullopt};
+}
+
+std::int64_t SqliteChatStore::max_pos() {
+  auto q = db_.cached("SELECT COALESCE(MAX(pos), 0) FROM events");
+  q->step();
+  return q->int64(0);
+}
+
+std::optional<Event> SqliteChatStore::event(const std::string& event_id) {
+  auto q = db_.cached(std::string("SELECT ") + kEventColumns + " FROM events WHERE event_id = ?");
+  q->bind(1, event_id);
+  if (!q->step()) return std::nullopt;
+  return read_event(*q);
+}
+
+std::vector<Event> SqliteChatStore::events_after(const std::string& room_id, std::int64_t after_seq,
+                                                 std::size_t limit) {
+  auto q = db_.cached(std::string("SELECT ") + kEventColumns +
+                      " FROM events WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?");
+  q->bind_all(room_id, after_seq, static_cast<std::int64_t>(limit));
+  std::vector<Event> out;
+  while (q->step()) out.push_back(read_event(*q));
+  return out;
+}
+
+std::vector<Event> SqliteChatStore::events_before(const std::string& room_id, std::int64_t before_seq,
+                                                  std::size_t limit) {
+  auto q = db_.cached(std::string("SELECT ") + kEventColumns +
+                      " FROM events WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+  q->bind_all(room_id, before_seq, static_cast<std::int64_t>(limit));
+  std::vector<Event> out;
+  while (q->step()) out.push_back(read_event(*q));
+  return out;
+}
+
+std::optional<TxnRecord> SqliteChatStore::txn(const std::string& session_id, const std::string& room_id,
+                                              const std::string& txn_id) {
+  auto q = db_.cached("SELECT event_id, seq FROM txns WHERE session_id = ? AND room_id = ? AND txn_id = ?");
+  q->bind_all(session_id, room_id, txn_id);
+  if (!q->step()) return std::nullopt;
+  return TxnRecord{q->text(0), q->int64(1)};
+}
+
+void SqliteChatStore::put_txn(const std::string& session_id, const std::string& room_id, const std::string& txn_id,
+                              const TxnRecord& record, std::int64_t created_ms) {
+  auto q = db_.cached(
+      "INSERT INTO txns (session_id, room_id, txn_id, event_id, seq, created_ms) VALUES (?,?,?,?,?,?)");
+  q->bind_all(session_id, room_id, txn_id, record.event_id, record.seq, created_ms).run();
+}
+
+std::optional<std::string> SqliteChatStore::meta(const std::string& key) {
+  auto q = db_.cached("SELECT value FROM meta WHERE key = ?");
+  q->bind(1, key);
+  if (!q->step()) return std::nullopt;
+  return q->blob(0);
+}
+
+void SqliteChatStore::put_meta(const std::string& key, const std::string& value) {
+  auto q = db_.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  q->bind(1, key);
+  q->bind_blob(2, value.data(), value.size());
+  q->run();
+}
+
+}  // namespace bartab::chat
