@@ -56,14 +56,20 @@ core::http::ServerOptions server_options(const core::Config& config) {
   return o;
 }
 
-// Fills in the URLs that default to the address the server actually bound.
-void resolve_urls(core::Config& config, std::uint16_t port) {
+// Fills in the URLs that default to the address the server actually bound. In the
+// all-in-one shape chat and media fetch the JWKS from this very process, over the
+// address it listens on (not the public URL, which may be a proxy's).
+void resolve_urls(core::Config& config, std::uint16_t port, Shape shape) {
   if (config.server.public_url.empty()) config.server.public_url = "http://127.0.0.1:" + std::to_string(port);
   for (auto* url : {&config.services.auth_url, &config.services.chat_url, &config.services.media_url}) {
     if (url->empty()) *url = config.server.public_url;
   }
-  if (config.chat.auth_url.empty()) config.chat.auth_url = config.services.auth_url;
-  if (config.media.auth_url.empty()) config.media.auth_url = config.services.auth_url;
+  const auto& host = config.server.host;
+  bool any_address = host == "0.0.0.0" || host == "::" || host == "localhost";
+  auto self = "http://" + (any_address ? std::string("127.0.0.1") : host) + ":" + std::to_string(port);
+  auto jwks_source = shape == Shape::all ? self : config.services.auth_url;
+  if (config.chat.auth_url.empty()) config.chat.auth_url = jwks_source;
+  if (config.media.auth_url.empty()) config.media.auth_url = jwks_source;
 }
 
 core::Config load(const Options& options) {
@@ -104,7 +110,7 @@ int serve(const Options& options) {
     throw core::ConfigError("cannot listen on " + config.server.host + ":" + std::to_string(config.server.port) +
                             ": " + e.code().message());
   }
-  resolve_urls(config, server.port());
+  resolve_urls(config, server.port(), options.shape);
 
   auto data_dir = config.server.data_dir;
   health.add("disk", [data_dir] { return core::check_data_dir(data_dir); });

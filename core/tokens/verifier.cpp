@@ -15,6 +15,10 @@ namespace bartab::core::tokens {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+namespace {
+constexpr std::chrono::milliseconds kMaxRetryInterval{30000};
+}  // namespace
+
 KeySet parse_jwks(std::string_view document) {
   json::error_code ec;
   auto value = json::parse(document, ec);
@@ -60,10 +64,13 @@ void TokenVerifier::stop() {
 asio::awaitable<void> TokenVerifier::refresh_loop() {
   auto stopped = stopped_;
   auto timer = timer_;
+  // Failed fetches back off exponentially (to 30 s) so an auth outage costs little.
+  auto backoff = options_.retry_interval;
   while (!*stopped) {
     bool ok = co_await fetch();
     if (*stopped) break;
-    timer->expires_after(ok ? options_.refresh_interval : options_.retry_interval);
+    timer->expires_after(ok ? options_.refresh_interval : backoff);
+    backoff = ok ? options_.retry_interval : std::min<std::chrono::milliseconds>(backoff * 2, kMaxRetryInterval);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -76,13 +83,16 @@ asio::awaitable<bool> TokenVerifier::fetch() {
     set_keys(std::move(keys));
     std::lock_guard lock(mutex_);
     ++stats_.fetches;
-    co_return true;
+    consecutive_failures_ = 0;
   } catch (const std::exception& e) {
     std::lock_guard lock(mutex_);
     last_error_ = "JWKS fetch from " + options_.jwks_url + " failed: " + e.what();
-    spdlog::warn("{}", last_error_);
+    // The first failure and then every 2^n-th, not one line per retry.
+    auto n = ++consecutive_failures_;
+    if ((n & (n - 1)) == 0) spdlog::warn("{} ({} in a row)", last_error_, n);
+    co_return false;
   }
-  co_return false;
+  co_return true;
 }
 
 void TokenVerifier::set_keys(KeySet keys) {

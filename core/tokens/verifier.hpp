@@ -44,8 +44,9 @@ class TokenVerifier {
   TokenVerifier(VerifierOptions options, const Clock& clock);
   ~TokenVerifier();
 
-  // Fetches the JWKS in the background on `executor` until stop(): retrying quickly
-  // until the first success, then refreshing every refresh_interval.
+  // Fetches the JWKS in the background on `executor` until stop(): retrying (from
+  // retry_interval, backing off to 30 s) until a fetch succeeds, then refreshing every
+  // refresh_interval.
   void start(boost::asio::any_io_executor executor);
   void stop();
 
@@ -83,6 +84,7 @@ class TokenVerifier {
   bool have_keys_ = false;
   std::string last_error_ = "no key set fetched yet";
   std::chrono::steady_clock::time_point last_refetch_{};
+  std::uint64_t consecutive_failures_ = 0;
   std::unordered_map<std::string, Cached> cache_;
   std::list<std::string> lru_;
   Stats stats_;

@@ -1,15 +1,42 @@
 #include "services/chat/chat_module.hpp"
 
+#include <filesystem>
 #include <spdlog/spdlog.h>
+
+#include "core/tokens/verifier.hpp"
+#include "services/chat/store/store_runner.hpp"
 
 namespace bartab::chat {
 
-// The service's route list is registered here as it grows (api/ handlers over
-// service/ logic over store/ interfaces); for now the shell only announces itself.
+namespace {
+
+// What the process keeps alive for chat until the server has stopped.
+struct ChatState {
+  std::unique_ptr<StoreRunner> store;
+  std::unique_ptr<core::tokens::TokenVerifier> verifier;
+};
+
+core::tokens::VerifierOptions verifier_options(const core::Config& config) {
+  core::tokens::VerifierOptions o;
+  o.jwks_url = config.chat.auth_url + "/.well-known/jwks.json";
+  o.issuer = config.services.auth_url;  // auth signs with its public URL as iss
+  o.leeway_s = config.tokens.leeway;
+  return o;
+}
+
+}  // namespace
+
 core::ServiceHandle mount(core::ServiceHost& host) {
-  (void)host;
-  spdlog::debug("chat service mounted");
-  return nullptr;
+  auto state = std::make_shared<ChatState>();
+  state->store = open_sqlite_store((std::filesystem::path(host.config.server.data_dir) / "chat.db").string());
+  state->verifier = std::make_unique<core::tokens::TokenVerifier>(verifier_options(host.config), host.clock);
+  state->verifier->start(host.executor);
+  host.on_drain([verifier = state->verifier.get()] { verifier->stop(); });
+
+  host.health.add("chat.database", [store = state->store.get()] { return store->check(); });
+  host.health.add("chat.jwks", [verifier = state->verifier.get()] { return verifier->check(); });
+  spdlog::debug("chat service mounted; verifying tokens with {}", host.config.chat.auth_url);
+  return state;
 }
 
 }  // namespace bartab::chat

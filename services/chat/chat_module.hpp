@@ -1,5 +1,6 @@
-// The chat service's entry point: mounts its routes and readiness checks on a host
-// process (`bartab up` or `bartab chat`).
+// The chat service's entry point: opens chat.db, starts verifying tokens with the JWKS
+// fetched from auth (chat is not ready until it holds one), and mounts its routes and
+// readiness checks on a host process (`bartab up` or `bartab chat`).
 #pragma once
 
 #include "core/service_host.hpp"
