@@ -90,10 +90,15 @@ std::function<std::string(const std::string&, const RawValue&)> non_empty_text()
 }
 
 // An absolute http(s) URL without a trailing slash, or empty for "the default".
-std::function<std::string(const std::string&, const RawValue&)> base_url() {
-  return [](const std::string& key, const RawValue& raw) {
+// `http_only`: for URLs the server itself fetches from (its client speaks plain HTTP).
+std::function<std::string(const std::string&, const RawValue&)> base_url(bool http_only = false) {
+  return [http_only](const std::string& key, const RawValue& raw) {
     auto value = expect_string(key, raw);
     if (value.empty()) return value;
+    if (http_only && !value.starts_with("http://")) {
+      fail(key, raw, "the server fetches from this URL over plain http:// (https is not supported yet), got '" +
+                         value + "'");
+    }
     bool scheme_ok = value.starts_with("http://") || value.starts_with("https://");
     auto rest = value.substr(value.find("://") + 3);
     if (!scheme_ok || rest.empty() || rest.find_first_of(" ?#") != std::string::npos) {
@@ -175,8 +180,8 @@ const std::map<std::string, Setter>& schema() {
         &C::ratelimit, &RateLimitConfig::login_failures_per_minute, integer<std::uint32_t>(1, 1000000));
     t["ratelimit.register_per_hour"] =
         member(&C::ratelimit, &RateLimitConfig::register_per_hour, integer<std::uint32_t>(1, 1000000));
-    t["chat.auth_url"] = member(&C::chat, &ChatConfig::auth_url, base_url());
-    t["media.auth_url"] = member(&C::media, &MediaConfig::auth_url, base_url());
+    t["chat.auth_url"] = member(&C::chat, &ChatConfig::auth_url, base_url(true));
+    t["media.auth_url"] = member(&C::media, &MediaConfig::auth_url, base_url(true));
     t["media.max_upload_bytes"] = member(&C::media, &MediaConfig::max_upload_bytes,
                                          integer<std::uint64_t>(1, 1ull << 40));
     t["media.quota_bytes"] =

@@ -115,7 +115,7 @@ TEST_F(ConfigTest, BadValuesNameKeyAndSource) {
            {"log.format", "xml"},          {"server.public_url", "ftp://x"},
            {"server.public_url", "http://"}, {"server.cors_origins", "example.org"},
            {"limits.max_json_depth", "0"}, {"log.access", "maybe"},
-           {"server.host", ""}}) {
+           {"server.host", ""},            {"chat.auth_url", "https://auth.example.org"}}) {
     ConfigSources s;
     s.overrides = {bad};
     EXPECT_TRUE(contains(error_of(s), bad.first)) << bad.first << "=" << bad.second;
