@@ -32,7 +32,6 @@ class HttpMetrics {
 
   std::int64_t open_connections() const { return connections_.load(); }
   std::int64_t in_flight() const { return in_flight_.load(); }
-  std::size_t slots() const { return labels_.size(); }
 
   // The Prometheus text exposition (version 0.0.4), process metrics included.
   std::string render() const;

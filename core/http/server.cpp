@@ -426,6 +426,7 @@ void Server::listen() {
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor.local_endpoint().port();
+  if (options_.handle_signals) signals_ = std::make_unique<asio::signal_set>(main_context(), SIGINT, SIGTERM);
 }
 
 void Server::run() {
@@ -453,15 +454,13 @@ void Server::run() {
       },
       log_exceptions("http acceptor"));
 
-  std::unique_ptr<asio::signal_set> signals;
-  if (options_.handle_signals) {
-    signals = std::make_unique<asio::signal_set>(main, SIGINT, SIGTERM);
-    signals->async_wait([this, &signals](const boost::system::error_code& ec, int signo) {
+  if (signals_) {
+    signals_->async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       spdlog::info("received signal {}, draining", signo);
       begin_drain();
       // A second signal stops at once.
-      signals->async_wait([this](const boost::system::error_code& e, int) {
+      signals_->async_wait([this](const boost::system::error_code& e, int) {
         if (e) return;
         for (auto& w : workers_) w->context.stop();
       });
@@ -513,7 +512,6 @@ void Server::finish_when_drained(std::chrono::steady_clock::time_point deadline)
       return;
     }
     if (!done) spdlog::warn("shutdown timeout: closing {} connections", metrics_.open_connections());
-    stopped_ = true;
     for (auto& w : workers_) w->context.stop();
   });
 }

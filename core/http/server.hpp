@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -45,7 +46,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; throws std::system_error when the address cannot be used.
+  // Binds and listens (and takes over SIGINT/SIGTERM when handle_signals); throws
+  // boost::system::system_error when the address cannot be used.
   void listen();
   std::uint16_t port() const { return port_; }
 
@@ -79,9 +81,11 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   struct Acceptor;
   std::unique_ptr<Acceptor> acceptor_;
+  // Installed by listen(), before anyone can learn the port: a signal that arrives
+  // before run() is queued, not fatal.
+  std::unique_ptr<boost::asio::signal_set> signals_;
   std::uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
-  std::atomic<bool> stopped_{false};
   std::vector<std::function<void()>> drain_hooks_;
 };
 

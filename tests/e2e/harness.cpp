@@ -1,5 +1,7 @@
 #include "e2e/harness.hpp"
 
+#include "support/test_client.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -168,6 +170,14 @@ RunningServer::RunningServer(std::vector<std::string> extra_args, std::vector<st
             return args;
           }(),
           std::move(env)),
-      port(process.wait_listening()) {}
+      port(process.wait_listening()) {
+  if (shape != "up") return;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http(port, "GET", "/readyz").status == 200) return;
+    std::this_thread::sleep_for(10ms);
+  }
+  throw std::runtime_error("bartab up did not become ready; output:\n" + process.output());
+}
 
 }  // namespace bartab::testing

@@ -74,6 +74,8 @@ CommandResult run_bartab(std::vector<std::string> args, std::vector<std::string>
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // `bartab up --port 0 --host 127.0.0.1 --data DIR` plus extra arguments, listening.
+// The all-in-one shape is also waited on until /readyz answers 200 (chat fetches the
+// JWKS from the process itself a few milliseconds after it listens).
 struct RunningServer {
   explicit RunningServer(std::vector<std::string> extra_args = {}, std::vector<std::string> env = {},
                          const std::string& shape = "up");
