@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <csignal>
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <thread>
 
 #include "e2e/harness.hpp"
@@ -62,6 +63,238 @@ TEST(ChatShapes, ChatAloneIsNotReadyUntilAuthAnswersThenSurvivesAuthGoingAway) {
   }
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(http(chat.port, "GET", "/readyz").status, 200u) << "a held JWKS keeps chat serving";
+}
+
+// --- rooms, membership, send and history over HTTP -------------------------------
+
+namespace json = boost::json;
+
+struct Account {
+  std::string user_id;
+  std::string token;
+};
+
+class ChatRooms : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new RunningServer({"--registration", "open", "--set", "ratelimit.register_per_hour=1000"});
+    alice_ = new Account(signup("alice"));
+    bob_ = new Account(signup("bob"));
+    carol_ = new Account(signup("carol"));
+  }
+  static void TearDownTestSuite() {
+    delete alice_;
+    delete bob_;
+    delete carol_;
+    delete server_;
+  }
+
+  static Account signup(const std::string& name) {
+    json::object body{{"username", name}, {"password", "correct horse"}};
+    auto reply = http(server_->port, "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
+                      json::serialize(body));
+    auto parsed = json::parse(reply.body);
+    return {std::string(parsed.at("user_id").as_string()), std::string(parsed.at("access_token").as_string())};
+  }
+
+  static Reply call(const Account& who, const std::string& method, const std::string& target,
+                    const json::value& body = nullptr) {
+    Headers headers{{"Authorization", "Bearer " + who.token}};
+    if (body.is_null()) return http(server_->port, method, target, headers);
+    headers.emplace_back("Content-Type", "application/json");
+    return http(server_->port, method, target, headers, json::serialize(body));
+  }
+
+  static std::string create(const Account& who, const std::string& visibility, json::array invite = {}) {
+    auto reply = call(who, "POST", "/v1/rooms", json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
+    EXPECT_EQ(reply.status, 201u) << reply.body;
+    return std::string(json::parse(reply.body).at("room_id").as_string());
+  }
+
+  static Reply send(const Account& who, const std::string& room, const std::string& txn, const std::string& body) {
+    return call(who, "PUT", "/v1/rooms/" + room + "/send/" + txn,
+                json::object{{"type", "message"}, {"content", {{"body", body}}}});
+  }
+
+  static std::string code(const Reply& reply) {
+    return std::string(json::parse(reply.body).at("error").at("code").as_string());
+  }
+
+  static inline RunningServer* server_ = nullptr;
+  static inline Account* alice_ = nullptr;
+  static inline Account* bob_ = nullptr;
+  static inline Account* carol_ = nullptr;
+};
+
+TEST_F(ChatRooms, CreatorOwnsTheRoomAndSeesItsSummary) {
+  auto room = create(*alice_, "private");
+  auto summary = json::parse(call(*alice_, "GET", "/v1/rooms/" + room).body);
+  EXPECT_EQ(summary.at("membership").as_string(), "join");
+  EXPECT_EQ(summary.at("role").as_string(), "owner");
+  EXPECT_EQ(summary.at("member_count").as_int64(), 1);
+  auto mine = json::parse(call(*alice_, "GET", "/v1/rooms").body).at("rooms").as_array();
+  bool listed = std::any_of(mine.begin(), mine.end(), [&](const json::value& r) { return r.at("room_id").as_string() == room; });
+  EXPECT_TRUE(listed);
+  auto history = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f").body).at("events").as_array();
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[0].at("type").as_string(), "member");
+  EXPECT_EQ(history[0].at("seq").as_int64(), 1);
+  EXPECT_EQ(history[1].at("type").as_string(), "state");
+}
+
+TEST_F(ChatRooms, PrivateRoomsAreInvisibleAndClosedToOutsiders) {
+  auto room = create(*alice_, "private");
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room).status, 404u);
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room + "/members").status, 404u);
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room + "/events").status, 404u);
+  auto sent = send(*bob_, room, "t1", "let me in");
+  EXPECT_EQ(sent.status, 404u) << "no content of the room, not even its existence";
+  auto join = call(*bob_, "POST", "/v1/rooms/" + room + "/join");
+  EXPECT_EQ(join.status, 403u);
+  EXPECT_EQ(code(join), "forbidden");
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/room_doesnotexist").status, 404u);
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/not-a-room-id").status, 404u);
+}
+
+TEST_F(ChatRooms, InvitesLetPeopleIntoPrivateRooms) {
+  auto room = create(*alice_, "private");
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}}).status, 200u);
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room).status, 200u) << "an invitee sees the summary";
+  EXPECT_EQ(send(*bob_, room, "early", "hi").status, 403u) << "but does not write before joining";
+  EXPECT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  EXPECT_EQ(send(*bob_, room, "t1", "hello").status, 200u);
+  // A plain member may not invite.
+  auto by_member = call(*bob_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", carol_->user_id}});
+  EXPECT_EQ(by_member.status, 403u);
+  auto again = call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}});
+  EXPECT_EQ(again.status, 409u) << "already a member";
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", "bob"}}).status, 400u);
+  auto members = json::parse(call(*bob_, "GET", "/v1/rooms/" + room + "/members").body).at("members").as_array();
+  EXPECT_EQ(members.size(), 2u);
+}
+
+TEST_F(ChatRooms, PublicRoomsAreListedAndOpenToJoin) {
+  auto room = create(*alice_, "public");
+  auto directory = json::parse(call(*carol_, "GET", "/v1/rooms/public").body).at("rooms").as_array();
+  bool listed = std::any_of(directory.begin(), directory.end(), [&](const json::value& r) { return r.at("room_id").as_string() == room; });
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(call(*carol_, "GET", "/v1/rooms/" + room).status, 200u);
+  EXPECT_EQ(send(*carol_, room, "t1", "hi").status, 403u) << "seeing is not writing";
+  EXPECT_EQ(call(*carol_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  EXPECT_EQ(call(*carol_, "POST", "/v1/rooms/" + room + "/join").status, 200u) << "joining twice is harmless";
+  EXPECT_EQ(send(*carol_, room, "t1", "hi").status, 200u);
+  EXPECT_EQ(call(*carol_, "POST", "/v1/rooms/" + room + "/leave").status, 200u);
+  EXPECT_EQ(send(*carol_, room, "t2", "still here?").status, 403u);
+  EXPECT_EQ(call(*carol_, "POST", "/v1/rooms/" + room + "/leave").status, 403u) << "not in it any more";
+}
+
+TEST_F(ChatRooms, SendsAreIdempotentPerSessionAndGapless) {
+  auto room = create(*alice_, "private");
+  auto first = send(*alice_, room, "txn-1", "one");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  auto retry = send(*alice_, room, "txn-1", "one (retried)");
+  EXPECT_EQ(retry.body, first.body) << "the same answer, nothing appended";
+  auto second = json::parse(send(*alice_, room, "txn-2", "two").body);
+  EXPECT_EQ(second.at("seq").as_int64(), json::parse(first.body).at("seq").as_int64() + 1);
+  auto events = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=500").body).at("events").as_array();
+  std::int64_t expected = 1;
+  int messages = 0;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.at("seq").as_int64(), expected++);
+    if (e.at("type").as_string() == "message") {
+      ++messages;
+      EXPECT_TRUE(e.as_object().contains("txn_id")) << "the sender's own events carry txn_id";
+    }
+  }
+  EXPECT_EQ(messages, 2);
+}
+
+TEST_F(ChatRooms, SendRefusesBadTypesAndContent) {
+  auto room = create(*alice_, "private");
+  auto target = "/v1/rooms/" + room + "/send/";
+  for (const auto& [type, content] : std::vector<std::pair<std::string, json::value>>{
+           {"member", json::object{{"user_id", "usr_x"}}},
+           {"state", json::object{{"key", "name"}}},
+           {"redaction", json::object{}},
+           {"X.upper", json::object{}},
+           {"message", json::object{}},
+           {"message", json::object{{"body", 5}}},
+           {"message", json::object{{"body", "x"}, {"format", "html"}}},
+           {"reaction", json::object{{"event_id", "evt_nope"}, {"key", "+1"}}},
+           {"edit", json::object{{"body", "x"}}}}) {
+    auto reply = call(*alice_, "PUT", target + "bad-" + type, json::object{{"type", type}, {"content", content}});
+    EXPECT_EQ(reply.status, 400u) << type << " " << json::serialize(content) << " -> " << reply.body;
+  }
+  EXPECT_EQ(call(*alice_, "PUT", target + "x", json::object{{"type", "message"}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "PUT", target + "ok", json::object{{"type", "x.bot.ping"}, {"content", json::object{}}}).status, 200u);
+  auto sent = json::parse(send(*alice_, room, "base", "base").body);
+  auto reaction = call(*alice_, "PUT", target + "react",
+                       json::object{{"type", "reaction"}, {"content", {{"event_id", sent.at("event_id")}, {"key", "+1"}}}});
+  EXPECT_EQ(reaction.status, 200u) << reaction.body;
+  EXPECT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/send/" + std::string(200, 't'),
+                 json::object{{"type", "message"}, {"content", {{"body", "x"}}}}).status, 400u);
+}
+
+TEST_F(ChatRooms, HistoryPagesBothWaysWithoutGapsOrDuplicates) {
+  auto room = create(*alice_, "private");
+  for (int i = 0; i < 25; ++i) ASSERT_EQ(send(*alice_, room, "h" + std::to_string(i), "m" + std::to_string(i)).status, 200u);
+  for (const std::string dir : {"b", "f"}) {
+    std::vector<std::int64_t> seen;
+    std::string from;
+    for (int page = 0; page < 20; ++page) {
+      auto target = "/v1/rooms/" + room + "/events?limit=7&dir=" + dir + (from.empty() ? "" : "&from=" + from);
+      auto body = json::parse(call(*alice_, "GET", target).body);
+      for (const auto& e : body.at("events").as_array()) seen.push_back(e.at("seq").as_int64());
+      if (!body.as_object().contains("next")) break;
+      from = std::string(body.at("next").as_string());
+    }
+    auto total = static_cast<std::int64_t>(seen.size());
+    ASSERT_GE(total, 25);
+    for (std::int64_t i = 0; i < total; ++i) {
+      EXPECT_EQ(seen[i], dir == "f" ? i + 1 : total - i) << dir;
+    }
+  }
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?from=garbage").status, 400u);
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?limit=0").status, 400u);
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?limit=abc").status, 400u);
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=sideways").status, 400u);
+  auto forward_token = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=2").body).at("next");
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=b&from=" + std::string(forward_token.as_string())).status, 400u)
+      << "a forward token does not walk backward";
+}
+
+TEST_F(ChatRooms, OneEventByIdForMembersOnly) {
+  auto room = create(*alice_, "private");
+  auto sent = json::parse(send(*alice_, room, "e1", "find me").body);
+  auto id = std::string(sent.at("event_id").as_string());
+  auto got = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events/" + id).body);
+  EXPECT_EQ(got.at("content").at("body").as_string(), "find me");
+  EXPECT_EQ(got.at("room_id").as_string(), room);
+  EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room + "/events/" + id).status, 404u);
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events/evt_missing").status, 404u);
+  auto other = create(*alice_, "private");
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + other + "/events/" + id).status, 404u) << "events belong to one room";
+}
+
+TEST_F(ChatRooms, EveryRouteNeedsAToken) {
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/rooms"}, {"POST", "/v1/rooms"}, {"GET", "/v1/rooms/public"}, {"GET", "/v1/rooms/room_x"},
+           {"GET", "/v1/rooms/room_x/members"}, {"POST", "/v1/rooms/room_x/join"}, {"POST", "/v1/rooms/room_x/leave"},
+           {"POST", "/v1/rooms/room_x/invite"}, {"PUT", "/v1/rooms/room_x/send/t"}, {"GET", "/v1/rooms/room_x/events"},
+           {"GET", "/v1/rooms/room_x/events/evt_x"}}) {
+    auto reply = http(server_->port, method, target);
+    EXPECT_EQ(reply.status, 401u) << method << " " << target;
+    EXPECT_TRUE(reply.header("WWW-Authenticate").starts_with("Bearer")) << target;
+  }
+}
+
+TEST_F(ChatRooms, RoomCreationValidatesItsInput) {
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", ""}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"visibility", "secret"}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", "usr_x"}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", {"bob"}}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", std::string(300, 'n')}}).status, 400u);
 }
 
 }  // namespace

@@ -77,6 +77,8 @@ class ChatStore {
   virtual std::vector<Membership> members(const std::string& room_id) = 0;
   virtual std::vector<Membership> rooms_of(const std::string& user_id) = 0;
   virtual std::int64_t joined_count(const std::string& room_id) = 0;
+  // `message` events by others after the user's read marker (receipts).
+  virtual std::int64_t unread_count(const std::string& room_id, const std::string& user_id) = 0;
 
   // Appends at the room's next seq and the next stream position; both returned in
   // the event. Call inside a transaction.

@@ -107,6 +107,15 @@ std::int64_t SqliteChatStore::joined_count(const std::string& room_id) {
   return q->int64(0);
 }
 
+std::int64_t SqliteChatStore::unread_count(const std::string& room_id, const std::string& user_id) {
+  auto q = db_.cached(
+      "SELECT COUNT(*) FROM events WHERE room_id = ?1 AND type = 'message' AND sender != ?2 AND seq > "
+      "COALESCE((SELECT seq FROM receipts WHERE room_id = ?1 AND user_id = ?2), 0)");
+  q->bind_all(room_id, user_id);
+  q->step();
+  return q->int64(0);
+}
+
 Event SqliteChatStore::append(const NewEvent& e) {
   if (transaction_depth_ == 0) throw std::logic_error("append outside a transaction");
   std::int64_t seq = 0;

@@ -28,6 +28,7 @@ class SqliteChatStore final : public ChatStore {
   std::vector<Membership> members(const std::string& room_id) override;
   std::vector<Membership> rooms_of(const std::string& user_id) override;
   std::int64_t joined_count(const std::string& room_id) override;
+  std::int64_t unread_count(const std::string& room_id, const std::string& user_id) override;
 
   Event append(const NewEvent& e) override;
   std::int64_t max_pos() override;

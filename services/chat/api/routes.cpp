@@ -1,0 +1,198 @@
+// The chat service's HTTP routes. Each handler: authenticate, parse into a typed
+// request, call one ChatService method, map the result.
+#include "services/chat/api/routes.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "core/errors.hpp"
+#include "core/tokens/bearer.hpp"
+
+namespace bartab::chat {
+
+namespace json = boost::json;
+namespace bhttp = boost::beast::http;
+using boost::asio::awaitable;
+using core::http::Request;
+using core::http::Response;
+
+namespace {
+
+std::string required_string(const json::object& body, std::string_view key) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr || !v->is_string()) core::throw_bad_request(std::string(key) + " is required (a string)");
+  return std::string(v->get_string());
+}
+
+std::string optional_string(const json::object& body, std::string_view key, std::string fallback) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return fallback;
+  if (!v->is_string()) core::throw_bad_request(std::string(key) + " must be a string");
+  return std::string(v->get_string());
+}
+
+std::size_t limit_of(const Request& r, std::size_t fallback) {
+  auto text = r.query("limit");
+  if (!text) return fallback;
+  std::size_t n = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc{} || ptr != text->data() + text->size()) core::throw_bad_request("limit must be a number");
+  return n;
+}
+
+json::object event_json(const Event& e, const std::string& viewer) {
+  json::object out{{"event_id", e.event_id}, {"room_id", e.room_id}, {"seq", e.seq},         {"sender", e.sender},
+                   {"type", e.type},         {"content", json::parse(e.content)}, {"ts", e.ts}};
+  if (e.txn_id && e.sender == viewer) out["txn_id"] = *e.txn_id;
+  if (e.redacted_by) out["redacted_by"] = *e.redacted_by;
+  return out;
+}
+
+json::object summary_json(const RoomSummary& s) {
+  json::object out{{"room_id", s.room.room_id},       {"name", s.room.name},
+                   {"topic", s.room.topic},           {"visibility", s.room.visibility},
+                   {"member_count", s.member_count},  {"creator", s.room.creator}};
+  out["membership"] = s.mine ? json::value(s.mine->membership) : json::value(nullptr);
+  out["role"] = s.mine && s.mine->membership == "join" ? json::value(s.mine->role) : json::value(nullptr);
+  return out;
+}
+
+}  // namespace
+
+std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::tokens::TokenVerifier& verifier) {
+  auto& s = service;
+  auto& v = verifier;
+  using V = bhttp::verb;
+  return {
+      // POST /v1/rooms: a new room; the creator is its owner.
+      {V::post, "/v1/rooms",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         NewRoom room{required_string(body, "name"), optional_string(body, "topic", ""),
+                      optional_string(body, "visibility", "private"), {}};
+         if (const auto* invites = body.if_contains("invite"); invites && !invites->is_null()) {
+           if (!invites->is_array()) core::throw_bad_request("invite must be an array of user ids");
+           for (const auto& id : invites->get_array()) {
+             if (!id.is_string()) core::throw_bad_request("invite must be an array of user ids");
+             room.invites.emplace_back(id.get_string());
+           }
+         }
+         auto room_id = co_await s.create_room(caller, std::move(room));
+         co_return core::http::json_response(201, {{"room_id", room_id}});
+       }},
+
+      // GET /v1/rooms: the rooms the caller is in or invited to.
+      {V::get, "/v1/rooms",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto mine = co_await s.my_rooms(caller);
+         json::array rooms;
+         for (const auto& room : mine) {
+           auto entry = summary_json(room);
+           entry["unread"] = room.unread;
+           rooms.push_back(std::move(entry));
+         }
+         co_return core::http::json_response(200, {{"rooms", rooms}});
+       }},
+
+      // GET /v1/rooms/public: the public directory.
+      {V::get, "/v1/rooms/public",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         co_await core::tokens::authenticate(r, v);
+         auto listed = co_await s.public_rooms();
+         json::array rooms;
+         for (const auto& room : listed) {
+           rooms.push_back({{"room_id", room.room.room_id},
+                            {"name", room.room.name},
+                            {"topic", room.room.topic},
+                            {"member_count", room.member_count}});
+         }
+         co_return core::http::json_response(200, {{"rooms", rooms}});
+       }},
+
+      // GET /v1/rooms/{room_id}: summary and state; 404 when the caller cannot see it.
+      {V::get, "/v1/rooms/{room_id}",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto room = co_await s.room(caller, std::string(r.param("room_id")));
+         co_return core::http::json_response(200, summary_json(room));
+       }},
+
+      // GET /v1/rooms/{room_id}/members: memberships and roles.
+      {V::get, "/v1/rooms/{room_id}/members",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto members = co_await s.members(caller, std::string(r.param("room_id")));
+         json::array out;
+         for (const auto& m : members) {
+           out.push_back({{"user_id", m.user_id}, {"membership", m.membership}, {"role", m.role}});
+         }
+         co_return core::http::json_response(200, {{"members", out}});
+       }},
+
+      // POST /v1/rooms/{room_id}/join: public rooms, or with an invite; 403 when banned.
+      {V::post, "/v1/rooms/{room_id}/join",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto room_id = std::string(r.param("room_id"));
+         co_await s.join(caller, room_id);
+         co_return core::http::json_response(200, {{"room_id", room_id}});
+       }},
+
+      // POST /v1/rooms/{room_id}/leave: leave (or decline an invite).
+      {V::post, "/v1/rooms/{room_id}/leave",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto room_id = std::string(r.param("room_id"));
+         co_await s.leave(caller, room_id);
+         co_return core::http::json_response(200, {{"room_id", room_id}});
+       }},
+
+      // POST /v1/rooms/{room_id}/invite: admins and the owner invite a user.
+      {V::post, "/v1/rooms/{room_id}/invite",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         auto room_id = std::string(r.param("room_id"));
+         co_await s.invite(caller, room_id, required_string(body, "user_id"));
+         co_return core::http::json_response(200, {{"room_id", room_id}});
+       }},
+
+      // PUT /v1/rooms/{room_id}/send/{txn_id}: append an event, once per (session, room, txn_id).
+      {V::put, "/v1/rooms/{room_id}/send/{txn_id}",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         auto type = required_string(body, "type");
+         const auto* content = body.if_contains("content");
+         if (content == nullptr || !content->is_object()) core::throw_bad_request("content is required (an object)");
+         auto sent = co_await s.send(caller, std::string(r.param("room_id")), std::string(r.param("txn_id")),
+                                     std::move(type), content->get_object());
+         co_return core::http::json_response(200, {{"event_id", sent.event_id}, {"seq", sent.seq}});
+       }},
+
+      // GET /v1/rooms/{room_id}/events?from&dir&limit: history, newest first by default.
+      {V::get, "/v1/rooms/{room_id}/events",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto page = co_await s.history(caller, std::string(r.param("room_id")), r.query("from"),
+                                        r.query("dir").value_or("b"), limit_of(r, 50));
+         json::array events;
+         for (const auto& e : page.events) events.push_back(event_json(e, caller.sub));
+         json::object out{{"events", events}};
+         if (page.next) out["next"] = *page.next;
+         co_return core::http::json_response(200, out);
+       }},
+
+      // GET /v1/rooms/{room_id}/events/{event_id}: one event.
+      {V::get, "/v1/rooms/{room_id}/events/{event_id}",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto e = co_await s.event(caller, std::string(r.param("room_id")), std::string(r.param("event_id")));
+         co_return core::http::json_response(200, event_json(e, caller.sub));
+       }},
+  };
+}
+
+}  // namespace bartab::chat

@@ -1,0 +1,14 @@
+// The chat service's route list (API.md, Chat section).
+#pragma once
+
+#include <vector>
+
+#include "core/http/router.hpp"
+#include "core/tokens/verifier.hpp"
+#include "services/chat/service/chat_service.hpp"
+
+namespace bartab::chat {
+
+std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::tokens::TokenVerifier& verifier);
+
+}  // namespace bartab::chat
