@@ -27,4 +27,17 @@ boost::json::object parse_json_object(std::string_view text, const JsonLimits& l
   return std::move(value.as_object());
 }
 
+std::string required_string(const boost::json::object& body, std::string_view key) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr || !v->is_string()) throw_bad_request(std::string(key) + " is required (a string)");
+  return std::string(v->get_string());
+}
+
+std::optional<std::string> optional_string(const boost::json::object& body, std::string_view key) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_string()) throw_bad_request(std::string(key) + " must be a string");
+  return std::string(v->get_string());
+}
+
 }  // namespace bartab::core

@@ -146,6 +146,23 @@ void Transaction::commit() {
   done_ = true;
 }
 
+void TransactionNest::run(const std::function<void()>& work) {
+  if (depth_ > 0) {
+    work();
+    return;
+  }
+  Transaction tx(connection_);
+  ++depth_;
+  try {
+    work();
+  } catch (...) {
+    --depth_;
+    throw;
+  }
+  --depth_;
+  tx.commit();
+}
+
 void migrate(Connection& connection, const std::vector<Migration>& migrations) {
   connection.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -116,6 +117,21 @@ class Transaction {
  private:
   Connection& connection_;
   bool done_ = false;
+};
+
+// Runs work in a transaction, or inside the one already open through this object
+// (nested calls join the outer transaction; a throw rolls the outermost back).
+// `already_open`: the caller holds a transaction this object should join.
+class TransactionNest {
+ public:
+  explicit TransactionNest(Connection& connection, bool already_open = false)
+      : connection_(connection), depth_(already_open ? 1 : 0) {}
+  void run(const std::function<void()>& work);
+  bool open() const { return depth_ > 0; }
+
+ private:
+  Connection& connection_;
+  int depth_;
 };
 
 struct Migration {

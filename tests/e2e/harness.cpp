@@ -17,17 +17,6 @@ namespace bartab::testing {
 
 using namespace std::chrono_literals;
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "bartab-e2e-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, int out_fd) {

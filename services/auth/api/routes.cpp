@@ -23,18 +23,8 @@ namespace {
 
 // --- parsing helpers --------------------------------------------------------------
 
-std::string required_string(const json::object& body, std::string_view key) {
-  const auto* v = body.if_contains(key);
-  if (v == nullptr || !v->is_string()) core::throw_bad_request(std::string(key) + " is required (a string)");
-  return std::string(v->get_string());
-}
-
-std::optional<std::string> optional_string(const json::object& body, std::string_view key) {
-  const auto* v = body.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::nullopt;
-  if (!v->is_string()) core::throw_bad_request(std::string(key) + " must be a string");
-  return std::string(v->get_string());
-}
+using core::optional_string;
+using core::required_string;
 
 json::array scope_array(const std::string& scopes) {
   json::array out;

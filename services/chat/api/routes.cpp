@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "core/errors.hpp"
+#include "core/json.hpp"
 #include "core/tokens/bearer.hpp"
 
 namespace bartab::chat {
@@ -18,17 +19,11 @@ using core::http::Response;
 
 namespace {
 
-std::string required_string(const json::object& body, std::string_view key) {
-  const auto* v = body.if_contains(key);
-  if (v == nullptr || !v->is_string()) core::throw_bad_request(std::string(key) + " is required (a string)");
-  return std::string(v->get_string());
-}
+using core::required_string;
 
-std::string optional_string(const json::object& body, std::string_view key, std::string fallback) {
-  const auto* v = body.if_contains(key);
-  if (v == nullptr || v->is_null()) return fallback;
-  if (!v->is_string()) core::throw_bad_request(std::string(key) + " must be a string");
-  return std::string(v->get_string());
+// A string field with a default for absent or null.
+std::string string_or(const json::object& body, std::string_view key, std::string fallback) {
+  return core::optional_string(body, key).value_or(std::move(fallback));
 }
 
 std::size_t limit_of(const Request& r, std::size_t fallback) {
@@ -69,8 +64,8 @@ std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::token
        [&s, &v](Request& r) -> awaitable<Response> {
          auto caller = co_await core::tokens::authenticate(r, v);
          auto body = r.json_object();
-         NewRoom room{required_string(body, "name"), optional_string(body, "topic", ""),
-                      optional_string(body, "visibility", "private"), {}};
+         NewRoom room{required_string(body, "name"), string_or(body, "topic", ""),
+                      string_or(body, "visibility", "private"), {}};
          if (const auto* invites = body.if_contains("invite"); invites && !invites->is_null()) {
            if (!invites->is_array()) core::throw_bad_request("invite must be an array of user ids");
            for (const auto& id : invites->get_array()) {

@@ -40,23 +40,7 @@ std::array<std::uint8_t, N> to_array(const std::string& blob) {
 
 }  // namespace
 
-void SqliteAuthStore::in_transaction(const std::function<void()>& work) {
-  // Nested calls join the outer transaction.
-  if (transaction_depth_ > 0) {
-    work();
-    return;
-  }
-  core::db::Transaction tx(db_);
-  ++transaction_depth_;
-  try {
-    work();
-  } catch (...) {
-    --transaction_depth_;
-    throw;
-  }
-  --transaction_depth_;
-  tx.commit();
-}
+void SqliteAuthStore::in_transaction(const std::function<void()>& work) { transactions_.run(work); }
 
 bool SqliteAuthStore::insert_user(const User& u) {
   auto q = db_.cached(std::string("INSERT INTO users (") + kUserColumns +

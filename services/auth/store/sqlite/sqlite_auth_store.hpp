@@ -13,7 +13,7 @@ const std::vector<core::db::Migration>& sqlite_migrations();
 
 class SqliteAuthStore final : public AuthStore {
  public:
-  explicit SqliteAuthStore(core::db::Connection& connection) : db_(connection) {}
+  explicit SqliteAuthStore(core::db::Connection& connection) : db_(connection), transactions_(connection) {}
 
   void in_transaction(const std::function<void()>& work) override;
 
@@ -50,7 +50,7 @@ class SqliteAuthStore final : public AuthStore {
   std::optional<User> one_user(const std::string& where, const std::string& value);
 
   core::db::Connection& db_;
-  int transaction_depth_ = 0;
+  core::db::TransactionNest transactions_;
 };
 
 }  // namespace bartab::auth

@@ -29,22 +29,7 @@ Membership read_member(const Statement& q) {
 
 }  // namespace
 
-void SqliteChatStore::in_transaction(const std::function<void()>& work) {
-  if (transaction_depth_ > 0) {
-    work();
-    return;
-  }
-  core::db::Transaction tx(db_);
-  ++transaction_depth_;
-  try {
-    work();
-  } catch (...) {
-    --transaction_depth_;
-    throw;
-  }
-  --transaction_depth_;
-  tx.commit();
-}
+void SqliteChatStore::in_transaction(const std::function<void()>& work) { transactions_.run(work); }
 
 void SqliteChatStore::insert_room(const Room& r) {
   auto q = db_.cached(std::string("INSERT INTO rooms (") + kRoomColumns + ") VALUES (?,?,?,?,?,?,?)");
@@ -117,7 +102,7 @@ std::int64_t SqliteChatStore::unread_count(const std::string& room_id, const std
 }
 
 Event SqliteChatStore::append(const NewEvent& e) {
-  if (transaction_depth_ == 0) throw std::logic_error("append outside a transaction");
+  if (!transactions_.open()) throw std::logic_error("append outside a transaction");
   std::int64_t seq = 0;
   {
     auto next = db_.cached("UPDATE rooms SET last_seq = last_seq + 1 WHERE room_id = ? RETURNING last_seq");

@@ -15,7 +15,7 @@ class SqliteChatStore final : public ChatStore {
   // `in_transaction`: the caller already holds a transaction (a group-commit batch),
   // which the store's own in_transaction calls then join.
   explicit SqliteChatStore(core::db::Connection& connection, bool in_transaction = false)
-      : db_(connection), transaction_depth_(in_transaction ? 1 : 0) {}
+      : db_(connection), transactions_(connection, in_transaction) {}
 
   void in_transaction(const std::function<void()>& work) override;
 
@@ -46,7 +46,7 @@ class SqliteChatStore final : public ChatStore {
 
  private:
   core::db::Connection& db_;
-  int transaction_depth_ = 0;
+  core::db::TransactionNest transactions_;
 };
 
 }  // namespace bartab::chat

@@ -1,9 +1,9 @@
 // One suite every AuthStore implementation must pass. It talks to the store only
 // through StoreRunner, so the Postgres implementation joins by adding a factory to
 // kEngines below.
-#include <filesystem>
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "support/temp_dir.hpp"
 
 #include "services/auth/store/store_runner.hpp"
 
@@ -21,17 +21,8 @@ const Engine kEngines[] = {
 
 class AuthStoreConformance : public ::testing::TestWithParam<Engine> {
  protected:
-  void SetUp() override {
-    scratch_ = (std::filesystem::temp_directory_path() /
-                ("bartab-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-                   .string();
-    std::filesystem::create_directories(scratch_);
-    runner_ = GetParam().open(scratch_);
-  }
-  void TearDown() override {
-    runner_.reset();
-    std::filesystem::remove_all(scratch_);
-  }
+  void SetUp() override { runner_ = GetParam().open(scratch_.path().string()); }
+  void TearDown() override { runner_.reset(); }
   void with(const std::function<void(AuthStore&)>& work) { runner_->run_blocking(work); }
 
   static User person(const std::string& id, const std::string& name) {
@@ -45,8 +36,7 @@ class AuthStoreConformance : public ::testing::TestWithParam<Engine> {
     return u;
   }
 
-  static inline int counter_ = 0;
-  std::string scratch_;
+  testing::TempDir scratch_;
   std::unique_ptr<StoreRunner> runner_;
 };
 
@@ -190,7 +180,7 @@ TEST_P(AuthStoreConformance, TransactionsAreAllOrNothing) {
 TEST_P(AuthStoreConformance, DataSurvivesReopening) {
   with([](AuthStore& s) { s.insert_user(person("usr_a", "alice")); });
   runner_.reset();
-  runner_ = GetParam().open(scratch_);
+  runner_ = GetParam().open(scratch_.path().string());
   with([](AuthStore& s) { EXPECT_TRUE(s.user_by_username("alice")); });
 }
 

@@ -2,11 +2,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <filesystem>
 #include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
 #include <map>
 #include <thread>
-#include <unistd.h>
 
 #include "services/chat/store/store_runner.hpp"
 
@@ -24,17 +24,8 @@ const Engine kEngines[] = {
 
 class ChatStoreConformance : public ::testing::TestWithParam<Engine> {
  protected:
-  void SetUp() override {
-    scratch_ = (std::filesystem::temp_directory_path() /
-                ("bartab-chat-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-                   .string();
-    std::filesystem::create_directories(scratch_);
-    runner_ = GetParam().open(scratch_);
-  }
-  void TearDown() override {
-    runner_.reset();
-    std::filesystem::remove_all(scratch_);
-  }
+  void SetUp() override { runner_ = GetParam().open(scratch_.path().string()); }
+  void TearDown() override { runner_.reset(); }
   void with(const std::function<void(ChatStore&)>& work) { runner_->run_blocking(work); }
 
   static Room room(const std::string& id, const std::string& visibility = "private") {
@@ -44,8 +35,7 @@ class ChatStoreConformance : public ::testing::TestWithParam<Engine> {
     return NewEvent{room_id, id, "usr_a", "message", R"({"body":"hi"})", 5, std::nullopt, std::nullopt};
   }
 
-  static inline int counter_ = 0;
-  std::string scratch_;
+  testing::TempDir scratch_;
   std::unique_ptr<StoreRunner> runner_;
 };
 
@@ -135,7 +125,7 @@ TEST_P(ChatStoreConformance, TxnsRememberTheFirstAnswer) {
 TEST_P(ChatStoreConformance, MetaValuesPersist) {
   with([](ChatStore& s) { s.put_meta("sync_key", std::string("\x00\x01k", 3)); });
   runner_.reset();
-  runner_ = GetParam().open(scratch_);
+  runner_ = GetParam().open(scratch_.path().string());
   with([](ChatStore& s) { EXPECT_EQ(s.meta("sync_key"), std::string("\x00\x01k", 3)); });
 }
 
