@@ -12,11 +12,14 @@ namespace bhttp = boost::beast::http;
 
 http::Router make_router() {
   http::Router router;
-  auto noop = [](http::Request&) -> boost::asio::awaitable<http::Response> { co_return http::empty_response(204); };
-  for (const char* p : {"/healthz", "/readyz", "/metrics", "/.well-known/bartab", "/v1/rooms", "/v1/rooms/public",
-                        "/v1/rooms/{room_id}", "/v1/rooms/{room_id}/members", "/v1/rooms/{room_id}/join",
-                        "/v1/rooms/{room_id}/send/{txn_id}", "/v1/rooms/{room_id}/events",
-                        "/v1/rooms/{room_id}/events/{event_id}", "/v1/sync", "/v1/media/{media_id}"}) {
+  auto noop = [](http::Request&) -> boost::asio::awaitable<http::Response> {
+    co_return http::empty_response(204);
+  };
+  for (const char* p :
+       {"/healthz", "/readyz", "/metrics", "/.well-known/bartab", "/v1/rooms", "/v1/rooms/public",
+        "/v1/rooms/{room_id}", "/v1/rooms/{room_id}/members", "/v1/rooms/{room_id}/join",
+        "/v1/rooms/{room_id}/send/{txn_id}", "/v1/rooms/{room_id}/events",
+        "/v1/rooms/{room_id}/events/{event_id}", "/v1/sync", "/v1/media/{media_id}"}) {
     router.add({bhttp::verb::get, p, noop});
   }
   return router;
@@ -42,7 +45,8 @@ void BM_NewRequestId(benchmark::State& state) {
 BENCHMARK(BM_NewRequestId);
 
 void BM_ParseJsonBody(benchmark::State& state) {
-  std::string body = R"({"type":"message","content":{"body":"hello there, this is a message","format":"markdown"}})";
+  std::string body =
+      R"({"type":"message","content":{"body":"hello there, this is a message","format":"markdown"}})";
   for (auto _ : state) benchmark::DoNotOptimize(parse_json_object(body, JsonLimits{}));
 }
 BENCHMARK(BM_ParseJsonBody);

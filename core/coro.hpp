@@ -1,8 +1,8 @@
 // Helpers for coroutines spawned with co_spawn: every one of them logs its exception.
 #pragma once
 
-#include <exception>
 #include <spdlog/spdlog.h>
+#include <exception>
 #include <string>
 
 namespace bartab::core {

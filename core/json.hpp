@@ -3,9 +3,9 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <optional>
 #include <string>
-#include <cstddef>
 #include <string_view>
 
 namespace bartab::core {

@@ -1,10 +1,10 @@
 #include "core/logging.hpp"
 
-#include <atomic>
-#include <ctime>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <atomic>
+#include <ctime>
 
 namespace bartab::core {
 namespace {
@@ -22,7 +22,8 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string line = "{\"ts\":\"";
     auto t = std::chrono::system_clock::to_time_t(msg.time);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char stamp[96];
@@ -60,11 +61,21 @@ class JsonFormatter final : public spdlog::formatter {
 void append_json_escaped(std::string& out, std::string_view text) {
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -100,7 +111,9 @@ void init_logging(const LogConfig& config) {
   g_access_enabled = config.access;
 }
 
-bool access_log_enabled() { return g_access_enabled.load(std::memory_order_relaxed); }
+bool access_log_enabled() {
+  return g_access_enabled.load(std::memory_order_relaxed);
+}
 
 void log_access(const AccessRecord& r) {
   if (!access_log_enabled() || !g_access) return;
@@ -109,15 +122,14 @@ void log_access(const AccessRecord& r) {
     append_json_escaped(fields, r.method);
     fields += "\",\"route\":\"";
     append_json_escaped(fields, r.route);
-    fields += fmt::format("\",\"status\":{},\"bytes\":{},\"us\":{},\"request_id\":\"", r.status,
-                          r.bytes, r.micros);
+    fields +=
+        fmt::format("\",\"status\":{},\"bytes\":{},\"us\":{},\"request_id\":\"", r.status, r.bytes, r.micros);
     append_json_escaped(fields, r.request_id);
     fields += "\"";
     g_access->info(fields);
     return;
   }
-  g_access->info("{} {} {} {}B {}us id={}", r.method, r.route, r.status, r.bytes, r.micros,
-                 r.request_id);
+  g_access->info("{} {} {} {}B {}us id={}", r.method, r.route, r.status, r.bytes, r.micros, r.request_id);
 }
 
 }  // namespace bartab::core

@@ -1,9 +1,9 @@
 #include "core/metrics.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <cassert>
 #include <fstream>
-#include <unistd.h>
 
 #include "core/version.hpp"
 
@@ -49,9 +49,15 @@ void HttpMetrics::connection_opened() {
   connections_.fetch_add(1, std::memory_order_relaxed);
   connections_total_.fetch_add(1, std::memory_order_relaxed);
 }
-void HttpMetrics::connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
-void HttpMetrics::request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-void HttpMetrics::request_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+void HttpMetrics::connection_closed() {
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+void HttpMetrics::request_started() {
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+}
+void HttpMetrics::request_finished() {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 std::string HttpMetrics::render() const {
   std::string out;

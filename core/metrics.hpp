@@ -36,8 +36,8 @@ class HttpMetrics {
   // The Prometheus text exposition (version 0.0.4), process metrics included.
   std::string render() const;
 
-  static constexpr std::array<double, 14> kBucketsSeconds = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60};
+  static constexpr std::array<double, 14> kBucketsSeconds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                             0.1,    0.25,  0.5,    1,     2.5,  10,    60};
 
  private:
   struct Slot {

@@ -1,6 +1,8 @@
 // Precompiled header: the heavy, stable third-party headers most files include.
 #pragma once
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,8 +10,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
-#include <fmt/format.h>
 
 #include <chrono>
 #include <functional>

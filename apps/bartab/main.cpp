@@ -1,10 +1,10 @@
 // bartab: one binary, several process shapes. `bartab up` hosts every service in one
 // process; `bartab auth|chat|media` hosts one. This file only parses the command line,
 // loads the configuration and wires services onto the core HTTP server.
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "core/config/config.hpp"
 #include "core/http/server.hpp"
@@ -31,11 +31,16 @@ struct Options {
 
 std::string_view shape_name(Shape shape) {
   switch (shape) {
-    case Shape::all: return "up";
-    case Shape::auth: return "auth";
-    case Shape::chat: return "chat";
-    case Shape::media: return "media";
-    case Shape::admin_rotate_keys: return "admin";
+    case Shape::all:
+      return "up";
+    case Shape::auth:
+      return "auth";
+    case Shape::chat:
+      return "chat";
+    case Shape::media:
+      return "media";
+    case Shape::admin_rotate_keys:
+      return "admin";
   }
   return "up";
 }
@@ -78,7 +83,8 @@ core::Config load(const Options& options) {
   core::Config config = core::load_config(sources);
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
-  if (ec) throw core::ConfigError("cannot create data directory " + config.server.data_dir + ": " + ec.message());
+  if (ec)
+    throw core::ConfigError("cannot create data directory " + config.server.data_dir + ": " + ec.message());
   return config;
 }
 
@@ -107,8 +113,8 @@ int serve(const Options& options) {
   try {
     server.listen();
   } catch (const boost::system::system_error& e) {
-    throw core::ConfigError("cannot listen on " + config.server.host + ":" + std::to_string(config.server.port) +
-                            ": " + e.code().message());
+    throw core::ConfigError("cannot listen on " + config.server.host + ":" +
+                            std::to_string(config.server.port) + ": " + e.code().message());
   }
   resolve_urls(config, server.port(), options.shape);
 

@@ -1,10 +1,10 @@
 #include "core/config/config.hpp"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
-#include <toml++/toml.h>
 
 extern char** environ;
 
@@ -53,8 +53,9 @@ std::function<Int(const std::string&, const RawValue&)> integer(std::uint64_t mi
     const auto* end = begin + raw.text.size();
     auto [ptr, ec] = std::from_chars(begin, end, value);
     if (raw.text.empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
-      fail(key, raw, "expected an integer from " + std::to_string(min) + " to " +
-                         std::to_string(max) + ", got '" + raw.text + "'");
+      fail(key, raw,
+           "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+               raw.text + "'");
     }
     return static_cast<Int>(value);
   };
@@ -96,8 +97,9 @@ std::function<std::string(const std::string&, const RawValue&)> base_url(bool ht
     auto value = expect_string(key, raw);
     if (value.empty()) return value;
     if (http_only && !value.starts_with("http://")) {
-      fail(key, raw, "the server fetches from this URL over plain http:// (https is not supported yet), got '" +
-                         value + "'");
+      fail(key, raw,
+           "the server fetches from this URL over plain http:// (https is not supported yet), got '" + value +
+               "'");
     }
     bool scheme_ok = value.starts_with("http://") || value.starts_with("https://");
     auto rest = value.substr(value.find("://") + 3);
@@ -159,8 +161,8 @@ const std::map<std::string, Setter>& schema() {
         member(&C::limits, &LimitsConfig::body_timeout_ms, integer<std::uint32_t>(100, 3600000));
     t["limits.idle_timeout_ms"] =
         member(&C::limits, &LimitsConfig::idle_timeout_ms, integer<std::uint32_t>(100, 3600000));
-    t["log.level"] = member(&C::log, &LogConfig::level,
-                            one_of({"trace", "debug", "info", "warn", "error", "off"}));
+    t["log.level"] =
+        member(&C::log, &LogConfig::level, one_of({"trace", "debug", "info", "warn", "error", "off"}));
     t["log.format"] = member(&C::log, &LogConfig::format, one_of({"text", "json"}));
     t["log.access"] = member(&C::log, &LogConfig::access, boolean());
     t["auth.registration"] =
@@ -174,7 +176,8 @@ const std::map<std::string, Setter>& schema() {
     t["auth.invite_ttl"] = member(&C::auth, &AuthConfig::invite_ttl, integer<std::uint32_t>(60, 31536000));
     t["auth.argon2_memory_kib"] =
         member(&C::auth, &AuthConfig::argon2_memory_kib, integer<std::uint32_t>(19456, 4194304));
-    t["auth.argon2_iterations"] = member(&C::auth, &AuthConfig::argon2_iterations, integer<std::uint32_t>(2, 64));
+    t["auth.argon2_iterations"] =
+        member(&C::auth, &AuthConfig::argon2_iterations, integer<std::uint32_t>(2, 64));
     t["tokens.leeway"] = member(&C::tokens, &TokensConfig::leeway, integer<std::uint32_t>(0, 300));
     t["ratelimit.login_failures_per_minute"] = member(
         &C::ratelimit, &RateLimitConfig::login_failures_per_minute, integer<std::uint32_t>(1, 1000000));
@@ -182,8 +185,8 @@ const std::map<std::string, Setter>& schema() {
         member(&C::ratelimit, &RateLimitConfig::register_per_hour, integer<std::uint32_t>(1, 1000000));
     t["chat.auth_url"] = member(&C::chat, &ChatConfig::auth_url, base_url(true));
     t["media.auth_url"] = member(&C::media, &MediaConfig::auth_url, base_url(true));
-    t["media.max_upload_bytes"] = member(&C::media, &MediaConfig::max_upload_bytes,
-                                         integer<std::uint64_t>(1, 1ull << 40));
+    t["media.max_upload_bytes"] =
+        member(&C::media, &MediaConfig::max_upload_bytes, integer<std::uint64_t>(1, 1ull << 40));
     t["media.quota_bytes"] =
         member(&C::media, &MediaConfig::quota_bytes, integer<std::uint64_t>(1, 1ull << 50));
     t["services.auth_url"] = member(&C::services, &ServicesConfig::auth_url, base_url());

@@ -17,7 +17,7 @@ namespace bartab::core {
 struct ServerConfig {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
-  std::string public_url;  // empty: http://127.0.0.1:PORT once the port is bound
+  std::string public_url;                 // empty: http://127.0.0.1:PORT once the port is bound
   std::vector<std::string> cors_origins;  // empty: no CORS headers; "*" allows any
   std::string data_dir = "./data";
   unsigned threads = 0;  // 0: one per core
@@ -43,8 +43,8 @@ struct AuthConfig {
   std::string registration = "invite";  // open | invite | closed
   std::uint32_t access_token_ttl = 900;
   std::uint32_t refresh_token_ttl = 2592000;
-  std::uint32_t key_publish_delay = 60;  // s a rotated-in key is published before it signs
-  std::uint32_t invite_ttl = 604800;     // s an invite stays usable
+  std::uint32_t key_publish_delay = 60;     // s a rotated-in key is published before it signs
+  std::uint32_t invite_ttl = 604800;        // s an invite stays usable
   std::uint32_t argon2_memory_kib = 19456;  // OWASP minimum: 19 MiB
   std::uint32_t argon2_iterations = 2;      // OWASP minimum
 };

@@ -20,7 +20,9 @@ std::string Random::token(std::size_t n) {
   return base64url_encode(raw.data(), raw.size());
 }
 
-void SystemRandom::fill(std::uint8_t* out, std::size_t n) { randombytes_buf(out, n); }
+void SystemRandom::fill(std::uint8_t* out, std::size_t n) {
+  randombytes_buf(out, n);
+}
 
 std::string base64url_encode(const std::uint8_t* data, std::size_t n) {
   std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');

@@ -71,11 +71,11 @@ void Router::add(RouteSpec spec) {
     it = std::prev(patterns_.end());
   }
   if (it->by_method.contains(spec.method)) {
-    throw std::logic_error("route registered twice: " + std::string(to_string(spec.method)) +
-                           " " + spec.pattern);
+    throw std::logic_error("route registered twice: " + std::string(to_string(spec.method)) + " " +
+                           spec.pattern);
   }
-  auto& route = routes_.emplace_back(Route{routes_.size(), spec.method, std::move(spec.pattern),
-                                           std::move(spec.handler), spec.options});
+  auto& route = routes_.emplace_back(
+      Route{routes_.size(), spec.method, std::move(spec.pattern), std::move(spec.handler), spec.options});
   it->by_method[route.method] = &route;
 }
 

@@ -1,5 +1,6 @@
 #include "core/http/server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,7 +17,6 @@
 #include <csignal>
 #include <ctime>
 #include <list>
-#include <spdlog/spdlog.h>
 
 #include "core/coro.hpp"
 #include "core/errors.hpp"
@@ -89,7 +89,9 @@ void serialize(const StringResponse& message, bool with_body, std::string& out) 
   if (with_body) out += message.body();
 }
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 std::uint64_t body_bytes(Response& response) {
   auto length = head(response)[bhttp::field::content_length];
@@ -175,8 +177,8 @@ class Server::Session {
     if (ec) co_return co_await fail_head(ec, started);
 
     const auto& head_msg = parser.get();
-    request_id_ = valid_request_id(head_msg["X-Request-Id"]) ? std::string(head_msg["X-Request-Id"])
-                                                               : new_request_id();
+    request_id_ =
+        valid_request_id(head_msg["X-Request-Id"]) ? std::string(head_msg["X-Request-Id"]) : new_request_id();
     origin_ = std::string(head_msg[bhttp::field::origin]);
     method_ = std::string(head_msg.method_string());
     is_head_ = head_msg.method() == bhttp::verb::head;
@@ -222,8 +224,8 @@ class Server::Session {
 
     slot_ = match.route->id;
     route_name_ = match.route->pattern;
-    auto limit = match.route->options.body_limit ? match.route->options.body_limit
-                                                 : server_.options_.max_body_bytes;
+    auto limit =
+        match.route->options.body_limit ? match.route->options.body_limit : server_.options_.max_body_bytes;
     if (parser.content_length().value_or(0) > limit) {
       keep_alive_ = false;
       co_return error_response(ErrorCode::payload_too_large,
@@ -233,8 +235,7 @@ class Server::Session {
       if (auto failure = co_await read_body(parser, limit)) co_return std::move(*failure);
     }
 
-    Request request{parser.release(), std::move(match.params), request_id_, remote_,
-                    server_.options_.json};
+    Request request{parser.release(), std::move(match.params), request_id_, remote_, server_.options_.json};
     co_return co_await invoke(*match.route, request);
   }
 
@@ -281,7 +282,8 @@ class Server::Session {
 
   // OPTIONS: a CORS preflight from an allowed origin gets the Access-Control headers;
   // any other OPTIONS gets the route's Allow list.
-  Response options_response(const bhttp::request_header<>& head_msg, const std::vector<bhttp::verb>& allowed) {
+  Response options_response(const bhttp::request_header<>& head_msg,
+                            const std::vector<bhttp::verb>& allowed) {
     auto requested = head_msg[bhttp::field::access_control_request_method];
     if (requested.empty()) {
       StringResponse response{bhttp::status::no_content, 11};
@@ -332,7 +334,8 @@ class Server::Session {
       stream_.expires_after(server_.options_.body_timeout);
       ec = co_await std::visit([this](auto& message) { return write(message); }, response);
     }
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     server_.metrics_.record(slot_, status, micros);
     log_access(AccessRecord{method_, route_name_, status, is_head_ ? 0 : body_bytes(response),
                             static_cast<std::uint64_t>(micros.count()), request_id_});
@@ -359,7 +362,8 @@ class Server::Session {
   }
 
   // The head could not be read: answer what deserves an answer, then close.
-  asio::awaitable<bool> fail_head(boost::system::error_code ec, std::chrono::steady_clock::time_point started) {
+  asio::awaitable<bool> fail_head(boost::system::error_code ec,
+                                  std::chrono::steady_clock::time_point started) {
     if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       co_return false;
@@ -375,13 +379,14 @@ class Server::Session {
                                 started);
     }
     if (ec == bhttp::error::header_limit) {
-      co_return co_await finish(error_response(ErrorCode::request_header_fields_too_large,
-                                               "the request head is larger than " +
-                                                   std::to_string(server_.options_.max_header_bytes) + " bytes"),
-                                started);
+      co_return co_await finish(
+          error_response(ErrorCode::request_header_fields_too_large,
+                         "the request head is larger than " +
+                             std::to_string(server_.options_.max_header_bytes) + " bytes"),
+          started);
     }
-    co_return co_await finish(error_response(ErrorCode::bad_request, "malformed HTTP request: " + ec.message()),
-                              started);
+    co_return co_await finish(
+        error_response(ErrorCode::bad_request, "malformed HTTP request: " + ec.message()), started);
   }
 
   std::string out_;  // serialised response, reused
@@ -413,9 +418,13 @@ Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics
 
 Server::~Server() = default;
 
-asio::io_context& Server::main_context() { return workers_.front()->context; }
+asio::io_context& Server::main_context() {
+  return workers_.front()->context;
+}
 
-void Server::on_drain(std::function<void()> hook) { drain_hooks_.push_back(std::move(hook)); }
+void Server::on_drain(std::function<void()> hook) {
+  drain_hooks_.push_back(std::move(hook));
+}
 
 void Server::listen() {
   auto address = asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
@@ -449,7 +458,8 @@ void Server::run() {
             continue;
           }
           auto session = std::make_shared<Session>(*this, worker, std::move(socket));
-          co_spawn(worker.context, [session]() { return session->run(); }, log_exceptions("http session"));
+          co_spawn(
+              worker.context, [session]() { return session->run(); }, log_exceptions("http session"));
         }
       },
       log_exceptions("http acceptor"));

@@ -18,31 +18,31 @@ std::vector<http::RouteSpec> ops_routes(const HealthRegistry& health, const Http
                     }});
 
   // GET /readyz: 200 when every registered check passes, else 503 naming the failures.
-  routes.push_back({bhttp::verb::get, "/readyz", [&health](Request&) -> boost::asio::awaitable<Response> {
-                      boost::json::object checks;
-                      std::string failing;
-                      for (const auto& [name, result] : health.run()) {
-                        boost::json::object entry{{"status", result.ok ? "ok" : "fail"}};
-                        if (!result.ok) {
-                          entry["detail"] = result.detail;
-                          failing += (failing.empty() ? "" : ", ") + name;
-                        }
-                        checks[name] = std::move(entry);
-                      }
-                      if (failing.empty()) co_return http::json_response(200, {{"status", "ready"}, {"checks", checks}});
-                      boost::json::object error{{"code", "unavailable"}, {"message", "not ready: " + failing}};
-                      co_return http::json_response(
-                          503, {{"status", "unavailable"}, {"checks", checks}, {"error", error}});
-                    }});
+  routes.push_back(
+      {bhttp::verb::get, "/readyz", [&health](Request&) -> boost::asio::awaitable<Response> {
+         boost::json::object checks;
+         std::string failing;
+         for (const auto& [name, result] : health.run()) {
+           boost::json::object entry{{"status", result.ok ? "ok" : "fail"}};
+           if (!result.ok) {
+             entry["detail"] = result.detail;
+             failing += (failing.empty() ? "" : ", ") + name;
+           }
+           checks[name] = std::move(entry);
+         }
+         if (failing.empty()) co_return http::json_response(200, {{"status", "ready"}, {"checks", checks}});
+         boost::json::object error{{"code", "unavailable"}, {"message", "not ready: " + failing}};
+         co_return http::json_response(503,
+                                       {{"status", "unavailable"}, {"checks", checks}, {"error", error}});
+       }});
 
   // GET /.well-known/bartab: version and the public URL of each service.
-  routes.push_back({bhttp::verb::get, "/.well-known/bartab",
-                    [&discovery](Request&) -> boost::asio::awaitable<Response> {
-                      boost::json::object services{{"auth", discovery.auth_url},
-                                                   {"chat", discovery.chat_url},
-                                                   {"media", discovery.media_url}};
-                      co_return http::json_response(200, {{"version", discovery.version}, {"services", services}});
-                    }});
+  routes.push_back(
+      {bhttp::verb::get, "/.well-known/bartab", [&discovery](Request&) -> boost::asio::awaitable<Response> {
+         boost::json::object services{
+             {"auth", discovery.auth_url}, {"chat", discovery.chat_url}, {"media", discovery.media_url}};
+         co_return http::json_response(200, {{"version", discovery.version}, {"services", services}});
+       }});
 
   // GET /metrics: Prometheus text exposition.
   routes.push_back({bhttp::verb::get, "/metrics", [&metrics](Request&) -> boost::asio::awaitable<Response> {

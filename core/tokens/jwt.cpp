@@ -20,7 +20,8 @@ std::optional<Parts> split(std::string_view token) {
   auto first = token.find('.');
   if (first == std::string_view::npos) return std::nullopt;
   auto second = token.find('.', first + 1);
-  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) return std::nullopt;
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
+    return std::nullopt;
   return Parts{token.substr(0, first), token.substr(first + 1, second - first - 1), token.substr(second + 1),
                token.substr(0, second)};
 }
@@ -112,11 +113,12 @@ bool AccessClaims::has_scope(std::string_view wanted) const {
   return false;
 }
 
-std::string sign_access_token(const AccessClaims& c, std::string_view kid, const crypto::Ed25519KeyPair& key) {
+std::string sign_access_token(const AccessClaims& c, std::string_view kid,
+                              const crypto::Ed25519KeyPair& key) {
   json::object header{{"alg", "EdDSA"}, {"typ", "at+jwt"}, {"kid", kid}};
   json::array aud;
   for (const auto& a : c.aud) aud.emplace_back(a);
-  json::object body{{"iss", c.iss}, {"sub", c.sub}, {"aud", aud},       {"exp", c.exp},   {"iat", c.iat},
+  json::object body{{"iss", c.iss}, {"sub", c.sub},     {"aud", aud},   {"exp", c.exp},   {"iat", c.iat},
                     {"jti", c.jti}, {"scope", c.scope}, {"sid", c.sid}, {"kind", c.kind}, {"name", c.name}};
   if (c.nbf) body["nbf"] = *c.nbf;
   std::string input = crypto::base64url_encode(json::serialize(header)) + "." +
@@ -127,15 +129,24 @@ std::string sign_access_token(const AccessClaims& c, std::string_view kid, const
 
 std::string_view describe(JwtError error) {
   switch (error) {
-    case JwtError::malformed: return "the token is malformed";
-    case JwtError::bad_header: return "the token header is not accepted (alg must be EdDSA, typ at+jwt)";
-    case JwtError::unknown_kid: return "the token was signed by an unknown key";
-    case JwtError::bad_signature: return "the token signature is invalid";
-    case JwtError::bad_claims: return "the token claims are incomplete";
-    case JwtError::wrong_issuer: return "the token was issued by someone else";
-    case JwtError::wrong_audience: return "the token is not meant for this server";
-    case JwtError::expired: return "the token has expired";
-    case JwtError::not_yet_valid: return "the token is not valid yet";
+    case JwtError::malformed:
+      return "the token is malformed";
+    case JwtError::bad_header:
+      return "the token header is not accepted (alg must be EdDSA, typ at+jwt)";
+    case JwtError::unknown_kid:
+      return "the token was signed by an unknown key";
+    case JwtError::bad_signature:
+      return "the token signature is invalid";
+    case JwtError::bad_claims:
+      return "the token claims are incomplete";
+    case JwtError::wrong_issuer:
+      return "the token was issued by someone else";
+    case JwtError::wrong_audience:
+      return "the token is not meant for this server";
+    case JwtError::expired:
+      return "the token has expired";
+    case JwtError::not_yet_valid:
+      return "the token is not valid yet";
   }
   return "the token is invalid";
 }

@@ -37,14 +37,15 @@ struct AccessClaims {
 // Public keys by kid.
 using KeySet = std::map<std::string, std::array<std::uint8_t, 32>, std::less<>>;
 
-std::string sign_access_token(const AccessClaims& claims, std::string_view kid, const crypto::Ed25519KeyPair& key);
+std::string sign_access_token(const AccessClaims& claims, std::string_view kid,
+                              const crypto::Ed25519KeyPair& key);
 
 enum class JwtError {
-  malformed,       // not three base64url parts of JSON objects
-  bad_header,      // alg other than EdDSA, typ other than at+jwt, crit, no kid
-  unknown_kid,     // kid not in the key set (the caller may refetch once)
+  malformed,    // not three base64url parts of JSON objects
+  bad_header,   // alg other than EdDSA, typ other than at+jwt, crit, no kid
+  unknown_kid,  // kid not in the key set (the caller may refetch once)
   bad_signature,
-  bad_claims,      // a required claim missing or of the wrong type
+  bad_claims,  // a required claim missing or of the wrong type
   wrong_issuer,
   wrong_audience,
   expired,

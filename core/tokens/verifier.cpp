@@ -1,10 +1,10 @@
 #include "core/tokens/verifier.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/coro.hpp"
 #include "core/errors.hpp"
@@ -49,7 +49,9 @@ KeySet parse_jwks(std::string_view document) {
 TokenVerifier::TokenVerifier(VerifierOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
-TokenVerifier::~TokenVerifier() { stop(); }
+TokenVerifier::~TokenVerifier() {
+  stop();
+}
 
 void TokenVerifier::start(asio::any_io_executor executor) {
   timer_ = std::make_shared<asio::steady_timer>(executor);
@@ -70,7 +72,8 @@ asio::awaitable<void> TokenVerifier::refresh_loop() {
     bool ok = co_await fetch();
     if (*stopped) break;
     timer->expires_after(ok ? options_.refresh_interval : backoff);
-    backoff = ok ? options_.retry_interval : std::min<std::chrono::milliseconds>(backoff * 2, kMaxRetryInterval);
+    backoff =
+        ok ? options_.retry_interval : std::min<std::chrono::milliseconds>(backoff * 2, kMaxRetryInterval);
     co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -160,7 +163,8 @@ bool TokenVerifier::may_refetch() {
   if (options_.jwks_url.empty()) return false;
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
-  if (last_refetch_ != std::chrono::steady_clock::time_point{} && now - last_refetch_ < options_.refetch_cooldown) {
+  if (last_refetch_ != std::chrono::steady_clock::time_point{} &&
+      now - last_refetch_ < options_.refetch_cooldown) {
     return false;
   }
   last_refetch_ = now;
@@ -169,10 +173,10 @@ bool TokenVerifier::may_refetch() {
 
 asio::awaitable<AccessClaims> TokenVerifier::verify(std::string token) {
   auto unauthorized = [](std::string_view why) {
-    return ApiError(ErrorCode::unauthorized, std::string(why),
-                    {{"WWW-Authenticate",
-                      "Bearer realm=\"bartab\", error=\"invalid_token\", error_description=\"" + std::string(why) +
-                          "\""}});
+    return ApiError(
+        ErrorCode::unauthorized, std::string(why),
+        {{"WWW-Authenticate", "Bearer realm=\"bartab\", error=\"invalid_token\", error_description=\"" +
+                                  std::string(why) + "\""}});
   };
   if (!ready()) throw ApiError(ErrorCode::unavailable, "token keys are not available yet");
   auto digest = crypto::sha256_hex(token);

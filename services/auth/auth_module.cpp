@@ -1,14 +1,14 @@
 #include "services/auth/auth_module.hpp"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fcntl.h>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "core/coro.hpp"
 #include "services/auth/api/routes.hpp"
@@ -78,7 +78,8 @@ core::ServiceHandle mount(core::ServiceHost& host) {
   host.health.add("auth.database", [s = service.get()] { return s->check(); });
 
   auto timer = std::make_shared<boost::asio::steady_timer>(host.executor);
-  boost::asio::co_spawn(host.executor, reload_keys_periodically(service, timer), core::log_exceptions("key reload"));
+  boost::asio::co_spawn(host.executor, reload_keys_periodically(service, timer),
+                        core::log_exceptions("key reload"));
   host.on_drain([timer] { timer->cancel(); });
   return service;
 }

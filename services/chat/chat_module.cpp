@@ -1,7 +1,7 @@
 #include "services/chat/chat_module.hpp"
 
-#include <filesystem>
 #include <spdlog/spdlog.h>
+#include <filesystem>
 
 #include "core/tokens/verifier.hpp"
 #include "services/chat/api/routes.hpp"

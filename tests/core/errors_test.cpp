@@ -1,7 +1,7 @@
 #include "core/errors.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace bartab::core {
 namespace {
@@ -12,16 +12,17 @@ TEST(Errors, EveryCodeHasTheStatusAndNameOfTheApi) {
     unsigned status;
     const char* name;
   };
-  for (auto c : {Case{ErrorCode::bad_request, 400, "bad_request"}, Case{ErrorCode::unauthorized, 401, "unauthorized"},
-                 Case{ErrorCode::forbidden, 403, "forbidden"}, Case{ErrorCode::not_found, 404, "not_found"},
-                 Case{ErrorCode::method_not_allowed, 405, "method_not_allowed"},
-                 Case{ErrorCode::conflict, 409, "conflict"},
-                 Case{ErrorCode::payload_too_large, 413, "payload_too_large"},
-                 Case{ErrorCode::request_header_fields_too_large, 431, "request_header_fields_too_large"},
-                 Case{ErrorCode::unsupported_media_type, 415, "unsupported_media_type"},
-                 Case{ErrorCode::range_not_satisfiable, 416, "range_not_satisfiable"},
-                 Case{ErrorCode::rate_limited, 429, "rate_limited"}, Case{ErrorCode::internal, 500, "internal"},
-                 Case{ErrorCode::unavailable, 503, "unavailable"}}) {
+  for (auto c :
+       {Case{ErrorCode::bad_request, 400, "bad_request"}, Case{ErrorCode::unauthorized, 401, "unauthorized"},
+        Case{ErrorCode::forbidden, 403, "forbidden"}, Case{ErrorCode::not_found, 404, "not_found"},
+        Case{ErrorCode::method_not_allowed, 405, "method_not_allowed"},
+        Case{ErrorCode::conflict, 409, "conflict"},
+        Case{ErrorCode::payload_too_large, 413, "payload_too_large"},
+        Case{ErrorCode::request_header_fields_too_large, 431, "request_header_fields_too_large"},
+        Case{ErrorCode::unsupported_media_type, 415, "unsupported_media_type"},
+        Case{ErrorCode::range_not_satisfiable, 416, "range_not_satisfiable"},
+        Case{ErrorCode::rate_limited, 429, "rate_limited"}, Case{ErrorCode::internal, 500, "internal"},
+        Case{ErrorCode::unavailable, 503, "unavailable"}}) {
     EXPECT_EQ(to_status(c.code), c.status) << c.name;
     EXPECT_EQ(code_name(c.code), c.name);
   }

@@ -7,7 +7,9 @@
 namespace bartab::core {
 namespace {
 
-std::string nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(int depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 ErrorCode code_of(const std::function<void()>& f) {
   try {

@@ -7,7 +7,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(Metrics, CountsByRouteAndStatusWithCumulativeHistogram) {
   HttpMetrics metrics;
@@ -19,13 +21,18 @@ TEST(Metrics, CountsByRouteAndStatusWithCumulativeHistogram) {
   auto text = metrics.render();
   EXPECT_TRUE(contains(text, "bartab_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2\n"));
   EXPECT_TRUE(contains(text, "bartab_http_requests_total{method=\"GET\",route=\"/a\",status=\"404\"} 1\n"));
-  EXPECT_TRUE(contains(text, "bartab_http_requests_total{method=\"-\",route=\"unmatched\",status=\"431\"} 1\n"));
+  EXPECT_TRUE(
+      contains(text, "bartab_http_requests_total{method=\"-\",route=\"unmatched\",status=\"431\"} 1\n"));
   EXPECT_FALSE(contains(text, "route=\"/b\"")) << "routes without requests stay silent";
-  EXPECT_TRUE(contains(text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.0005\"} 1\n"));
-  EXPECT_TRUE(contains(text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.005\"} 3\n"));
-  EXPECT_TRUE(contains(text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"+Inf\"} 3\n"));
+  EXPECT_TRUE(contains(
+      text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.0005\"} 1\n"));
+  EXPECT_TRUE(contains(
+      text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"0.005\"} 3\n"));
+  EXPECT_TRUE(contains(
+      text, "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\",le=\"+Inf\"} 3\n"));
   EXPECT_TRUE(contains(text, "bartab_http_request_duration_seconds_count{method=\"GET\",route=\"/a\"} 3\n"));
-  EXPECT_TRUE(contains(text, "bartab_http_request_duration_seconds_sum{method=\"GET\",route=\"/a\"} 0.006300\n"));
+  EXPECT_TRUE(
+      contains(text, "bartab_http_request_duration_seconds_sum{method=\"GET\",route=\"/a\"} 0.006300\n"));
 }
 
 TEST(Metrics, GaugesFollowConnectionsAndRequests) {
@@ -42,7 +49,9 @@ TEST(Metrics, GaugesFollowConnectionsAndRequests) {
   EXPECT_TRUE(contains(text, "# TYPE process_resident_memory_bytes gauge\n"));
 }
 
-TEST(Metrics, ResidentMemoryIsReadFromProc) { EXPECT_GT(process_rss_bytes(), 1u << 20); }
+TEST(Metrics, ResidentMemoryIsReadFromProc) {
+  EXPECT_GT(process_rss_bytes(), 1u << 20);
+}
 
 }  // namespace
 }  // namespace bartab::core

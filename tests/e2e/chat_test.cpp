@@ -1,9 +1,9 @@
 // Chat in its process shapes: it verifies tokens with the JWKS it fetches from auth
 // and is not ready without one.
-#include <boost/json.hpp>
-#include <csignal>
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <boost/json.hpp>
+#include <csignal>
 #include <thread>
 
 #include "e2e/harness.hpp"
@@ -20,7 +20,8 @@ std::string check_status(std::uint16_t port, const std::string& check) {
   return checks ? std::string(checks->at("status").as_string()) : "absent";
 }
 
-bool becomes(std::uint16_t port, const std::string& check, const std::string& status, std::chrono::milliseconds within) {
+bool becomes(std::uint16_t port, const std::string& check, const std::string& status,
+             std::chrono::milliseconds within) {
   auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
     if (check_status(port, check) == status) return true;
@@ -46,7 +47,8 @@ TEST(ChatShapes, ChatAloneIsNotReadyUntilAuthAnswersThenSurvivesAuthGoingAway) {
   ASSERT_TRUE(auth_probe.process.wait_exit(5s).exited);
 
   auto auth_url = "http://127.0.0.1:" + std::to_string(auth_port);
-  RunningServer chat({"--set", "chat.auth_url=" + auth_url, "--set", "services.auth_url=" + auth_url}, {}, "chat");
+  RunningServer chat({"--set", "chat.auth_url=" + auth_url, "--set", "services.auth_url=" + auth_url}, {},
+                     "chat");
   auto not_ready = http(chat.port, "GET", "/readyz");
   EXPECT_EQ(not_ready.status, 503u);
   EXPECT_EQ(check_status(chat.port, "chat.jwks"), "fail");
@@ -94,7 +96,8 @@ class ChatRooms : public ::testing::Test {
     auto reply = http(server_->port, "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
                       json::serialize(body));
     auto parsed = json::parse(reply.body);
-    return {std::string(parsed.at("user_id").as_string()), std::string(parsed.at("access_token").as_string())};
+    return {std::string(parsed.at("user_id").as_string()),
+            std::string(parsed.at("access_token").as_string())};
   }
 
   static Reply call(const Account& who, const std::string& method, const std::string& target,
@@ -106,12 +109,14 @@ class ChatRooms : public ::testing::Test {
   }
 
   static std::string create(const Account& who, const std::string& visibility, json::array invite = {}) {
-    auto reply = call(who, "POST", "/v1/rooms", json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
+    auto reply = call(who, "POST", "/v1/rooms",
+                      json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
     EXPECT_EQ(reply.status, 201u) << reply.body;
     return std::string(json::parse(reply.body).at("room_id").as_string());
   }
 
-  static Reply send(const Account& who, const std::string& room, const std::string& txn, const std::string& body) {
+  static Reply send(const Account& who, const std::string& room, const std::string& txn,
+                    const std::string& body) {
     return call(who, "PUT", "/v1/rooms/" + room + "/send/" + txn,
                 json::object{{"type", "message"}, {"content", {{"body", body}}}});
   }
@@ -133,9 +138,11 @@ TEST_F(ChatRooms, CreatorOwnsTheRoomAndSeesItsSummary) {
   EXPECT_EQ(summary.at("role").as_string(), "owner");
   EXPECT_EQ(summary.at("member_count").as_int64(), 1);
   auto mine = json::parse(call(*alice_, "GET", "/v1/rooms").body).at("rooms").as_array();
-  bool listed = std::any_of(mine.begin(), mine.end(), [&](const json::value& r) { return r.at("room_id").as_string() == room; });
+  bool listed = std::any_of(mine.begin(), mine.end(),
+                            [&](const json::value& r) { return r.at("room_id").as_string() == room; });
   EXPECT_TRUE(listed);
-  auto history = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f").body).at("events").as_array();
+  auto history =
+      json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f").body).at("events").as_array();
   ASSERT_GE(history.size(), 2u);
   EXPECT_EQ(history[0].at("type").as_string(), "member");
   EXPECT_EQ(history[0].at("seq").as_int64(), 1);
@@ -158,25 +165,32 @@ TEST_F(ChatRooms, PrivateRoomsAreInvisibleAndClosedToOutsiders) {
 
 TEST_F(ChatRooms, InvitesLetPeopleIntoPrivateRooms) {
   auto room = create(*alice_, "private");
-  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}}).status, 200u);
+  EXPECT_EQ(
+      call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}}).status,
+      200u);
   EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room).status, 200u) << "an invitee sees the summary";
   EXPECT_EQ(send(*bob_, room, "early", "hi").status, 403u) << "but does not write before joining";
   EXPECT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
   EXPECT_EQ(send(*bob_, room, "t1", "hello").status, 200u);
   // A plain member may not invite.
-  auto by_member = call(*bob_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", carol_->user_id}});
+  auto by_member =
+      call(*bob_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", carol_->user_id}});
   EXPECT_EQ(by_member.status, 403u);
-  auto again = call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}});
+  auto again =
+      call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", bob_->user_id}});
   EXPECT_EQ(again.status, 409u) << "already a member";
-  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", "bob"}}).status, 400u);
-  auto members = json::parse(call(*bob_, "GET", "/v1/rooms/" + room + "/members").body).at("members").as_array();
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", "bob"}}).status,
+            400u);
+  auto members =
+      json::parse(call(*bob_, "GET", "/v1/rooms/" + room + "/members").body).at("members").as_array();
   EXPECT_EQ(members.size(), 2u);
 }
 
 TEST_F(ChatRooms, PublicRoomsAreListedAndOpenToJoin) {
   auto room = create(*alice_, "public");
   auto directory = json::parse(call(*carol_, "GET", "/v1/rooms/public").body).at("rooms").as_array();
-  bool listed = std::any_of(directory.begin(), directory.end(), [&](const json::value& r) { return r.at("room_id").as_string() == room; });
+  bool listed = std::any_of(directory.begin(), directory.end(),
+                            [&](const json::value& r) { return r.at("room_id").as_string() == room; });
   EXPECT_TRUE(listed);
   EXPECT_EQ(call(*carol_, "GET", "/v1/rooms/" + room).status, 200u);
   EXPECT_EQ(send(*carol_, room, "t1", "hi").status, 403u) << "seeing is not writing";
@@ -196,7 +210,9 @@ TEST_F(ChatRooms, SendsAreIdempotentPerSessionAndGapless) {
   EXPECT_EQ(retry.body, first.body) << "the same answer, nothing appended";
   auto second = json::parse(send(*alice_, room, "txn-2", "two").body);
   EXPECT_EQ(second.at("seq").as_int64(), json::parse(first.body).at("seq").as_int64() + 1);
-  auto events = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=500").body).at("events").as_array();
+  auto events = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=500").body)
+                    .at("events")
+                    .as_array();
   std::int64_t expected = 1;
   int messages = 0;
   for (const auto& e : events) {
@@ -222,27 +238,36 @@ TEST_F(ChatRooms, SendRefusesBadTypesAndContent) {
            {"message", json::object{{"body", "x"}, {"format", "html"}}},
            {"reaction", json::object{{"event_id", "evt_nope"}, {"key", "+1"}}},
            {"edit", json::object{{"body", "x"}}}}) {
-    auto reply = call(*alice_, "PUT", target + "bad-" + type, json::object{{"type", type}, {"content", content}});
+    auto reply =
+        call(*alice_, "PUT", target + "bad-" + type, json::object{{"type", type}, {"content", content}});
     EXPECT_EQ(reply.status, 400u) << type << " " << json::serialize(content) << " -> " << reply.body;
   }
   EXPECT_EQ(call(*alice_, "PUT", target + "x", json::object{{"type", "message"}}).status, 400u);
-  EXPECT_EQ(call(*alice_, "PUT", target + "ok", json::object{{"type", "x.bot.ping"}, {"content", json::object{}}}).status, 200u);
+  EXPECT_EQ(
+      call(*alice_, "PUT", target + "ok", json::object{{"type", "x.bot.ping"}, {"content", json::object{}}})
+          .status,
+      200u);
   auto sent = json::parse(send(*alice_, room, "base", "base").body);
-  auto reaction = call(*alice_, "PUT", target + "react",
-                       json::object{{"type", "reaction"}, {"content", {{"event_id", sent.at("event_id")}, {"key", "+1"}}}});
+  auto reaction = call(
+      *alice_, "PUT", target + "react",
+      json::object{{"type", "reaction"}, {"content", {{"event_id", sent.at("event_id")}, {"key", "+1"}}}});
   EXPECT_EQ(reaction.status, 200u) << reaction.body;
   EXPECT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/send/" + std::string(200, 't'),
-                 json::object{{"type", "message"}, {"content", {{"body", "x"}}}}).status, 400u);
+                 json::object{{"type", "message"}, {"content", {{"body", "x"}}}})
+                .status,
+            400u);
 }
 
 TEST_F(ChatRooms, HistoryPagesBothWaysWithoutGapsOrDuplicates) {
   auto room = create(*alice_, "private");
-  for (int i = 0; i < 25; ++i) ASSERT_EQ(send(*alice_, room, "h" + std::to_string(i), "m" + std::to_string(i)).status, 200u);
+  for (int i = 0; i < 25; ++i)
+    ASSERT_EQ(send(*alice_, room, "h" + std::to_string(i), "m" + std::to_string(i)).status, 200u);
   for (const std::string dir : {"b", "f"}) {
     std::vector<std::int64_t> seen;
     std::string from;
     for (int page = 0; page < 20; ++page) {
-      auto target = "/v1/rooms/" + room + "/events?limit=7&dir=" + dir + (from.empty() ? "" : "&from=" + from);
+      auto target =
+          "/v1/rooms/" + room + "/events?limit=7&dir=" + dir + (from.empty() ? "" : "&from=" + from);
       auto body = json::parse(call(*alice_, "GET", target).body);
       for (const auto& e : body.at("events").as_array()) seen.push_back(e.at("seq").as_int64());
       if (!body.as_object().contains("next")) break;
@@ -258,8 +283,12 @@ TEST_F(ChatRooms, HistoryPagesBothWaysWithoutGapsOrDuplicates) {
   EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?limit=0").status, 400u);
   EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?limit=abc").status, 400u);
   EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=sideways").status, 400u);
-  auto forward_token = json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=2").body).at("next");
-  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=b&from=" + std::string(forward_token.as_string())).status, 400u)
+  auto forward_token =
+      json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f&limit=2").body).at("next");
+  EXPECT_EQ(call(*alice_, "GET",
+                 "/v1/rooms/" + room + "/events?dir=b&from=" + std::string(forward_token.as_string()))
+                .status,
+            400u)
       << "a forward token does not walk backward";
 }
 
@@ -273,15 +302,23 @@ TEST_F(ChatRooms, OneEventByIdForMembersOnly) {
   EXPECT_EQ(call(*bob_, "GET", "/v1/rooms/" + room + "/events/" + id).status, 404u);
   EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + room + "/events/evt_missing").status, 404u);
   auto other = create(*alice_, "private");
-  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + other + "/events/" + id).status, 404u) << "events belong to one room";
+  EXPECT_EQ(call(*alice_, "GET", "/v1/rooms/" + other + "/events/" + id).status, 404u)
+      << "events belong to one room";
 }
 
 TEST_F(ChatRooms, EveryRouteNeedsAToken) {
-  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/v1/rooms"}, {"POST", "/v1/rooms"}, {"GET", "/v1/rooms/public"}, {"GET", "/v1/rooms/room_x"},
-           {"GET", "/v1/rooms/room_x/members"}, {"POST", "/v1/rooms/room_x/join"}, {"POST", "/v1/rooms/room_x/leave"},
-           {"POST", "/v1/rooms/room_x/invite"}, {"PUT", "/v1/rooms/room_x/send/t"}, {"GET", "/v1/rooms/room_x/events"},
-           {"GET", "/v1/rooms/room_x/events/evt_x"}}) {
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/rooms"},
+                                                        {"POST", "/v1/rooms"},
+                                                        {"GET", "/v1/rooms/public"},
+                                                        {"GET", "/v1/rooms/room_x"},
+                                                        {"GET", "/v1/rooms/room_x/members"},
+                                                        {"POST", "/v1/rooms/room_x/join"},
+                                                        {"POST", "/v1/rooms/room_x/leave"},
+                                                        {"POST", "/v1/rooms/room_x/invite"},
+                                                        {"PUT", "/v1/rooms/room_x/send/t"},
+                                                        {"GET", "/v1/rooms/room_x/events"},
+                                                        {"GET", "/v1/rooms/room_x/events/evt_x"}}) {
     auto reply = http(server_->port, method, target);
     EXPECT_EQ(reply.status, 401u) << method << " " << target;
     EXPECT_TRUE(reply.header("WWW-Authenticate").starts_with("Bearer")) << target;
@@ -291,9 +328,12 @@ TEST_F(ChatRooms, EveryRouteNeedsAToken) {
 TEST_F(ChatRooms, RoomCreationValidatesItsInput) {
   EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{}).status, 400u);
   EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", ""}}).status, 400u);
-  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"visibility", "secret"}}).status, 400u);
-  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", "usr_x"}}).status, 400u);
-  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", {"bob"}}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"visibility", "secret"}}).status,
+            400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", "usr_x"}}).status,
+            400u);
+  EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", {"bob"}}}).status,
+            400u);
   EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", std::string(300, 'n')}}).status, 400u);
 }
 

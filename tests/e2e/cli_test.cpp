@@ -1,6 +1,6 @@
 // The command-line contract: --version, --help, configuration errors at start-up.
-#include <fstream>
 #include <gtest/gtest.h>
+#include <fstream>
 
 #include "e2e/harness.hpp"
 #include "support/test_client.hpp"
@@ -10,7 +10,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(Cli, VersionAndHelp) {
   auto version = run_bartab({"--version"});
@@ -69,8 +71,8 @@ TEST(Cli, MissingConfigFileFails) {
 TEST(Cli, ConfigFileAndEnvironmentConfigureASingleService) {
   TempDir dir;
   auto file = dir.path() / "chat.toml";
-  std::ofstream(file) << "[server]\nhost = \"127.0.0.1\"\nport = 1\ndata_dir = \"" << (dir.path() / "d").string()
-                      << "\"\n[chat]\nauth_url = \"http://127.0.0.1:8081\"\n";
+  std::ofstream(file) << "[server]\nhost = \"127.0.0.1\"\nport = 1\ndata_dir = \""
+                      << (dir.path() / "d").string() << "\"\n[chat]\nauth_url = \"http://127.0.0.1:8081\"\n";
   BartabProcess process({"chat", "--config", file.string()}, {"BARTAB_SERVER_PORT=0"});
   auto port = process.wait_listening();
   EXPECT_EQ(http(port, "GET", "/healthz").status, 200u);
@@ -80,8 +82,8 @@ TEST(Cli, ConfigFileAndEnvironmentConfigureASingleService) {
 TEST(Cli, PortInUseFailsClearly) {
   RunningServer first;
   TempDir dir;
-  auto result = run_bartab({"up", "--host", "127.0.0.1", "--port", std::to_string(first.port), "--data",
-                            dir.path().string()});
+  auto result = run_bartab(
+      {"up", "--host", "127.0.0.1", "--port", std::to_string(first.port), "--data", dir.path().string()});
   EXPECT_NE(result.status.code, 0);
   EXPECT_TRUE(contains(result.output, "cannot listen")) << result.output;
 }

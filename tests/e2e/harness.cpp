@@ -2,14 +2,14 @@
 
 #include "support/test_client.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <regex>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -98,7 +98,8 @@ std::uint16_t BartabProcess::wait_listening(std::chrono::milliseconds timeout) {
   static const std::regex listening(R"(listening on [^ ]*:(\d+))");
   std::unique_lock lock(mutex_);
   std::smatch match;
-  bool found = changed_.wait_for(lock, timeout, [&] { return std::regex_search(output_, match, listening) || eof_; });
+  bool found =
+      changed_.wait_for(lock, timeout, [&] { return std::regex_search(output_, match, listening) || eof_; });
   if (!found || (eof_ && !std::regex_search(output_, match, listening))) {
     throw std::runtime_error("bartab did not start listening; output:\n" + output_);
   }
@@ -121,7 +122,9 @@ std::string BartabProcess::final_output(std::chrono::milliseconds timeout) {
   return output_;
 }
 
-void BartabProcess::send_signal(int signo) { ::kill(pid_, signo); }
+void BartabProcess::send_signal(int signo) {
+  ::kill(pid_, signo);
+}
 
 ExitStatus BartabProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_) return *exit_;

@@ -1,7 +1,7 @@
 // Bad and hostile input against the real binary: every case gets a clear JSON error
 // (or a dropped connection for stalling clients) and the server keeps serving.
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "e2e/harness.hpp"
 #include "support/test_client.hpp"
@@ -18,8 +18,8 @@ std::string code_of(const Reply& reply) {
 class Limits : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = new RunningServer({"--set", "limits.header_timeout_ms=500", "--set", "limits.idle_timeout_ms=800",
-                                 "--set", "limits.body_timeout_ms=800"});
+    server_ = new RunningServer({"--set", "limits.header_timeout_ms=500", "--set",
+                                 "limits.idle_timeout_ms=800", "--set", "limits.body_timeout_ms=800"});
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -69,8 +69,9 @@ TEST_F(Limits, ChunkedBodyPastTheLimitIs413) {
 }
 
 TEST_F(Limits, MalformedRequestLineIs400AndClosed) {
-  for (std::string raw : {"GET\r\n\r\n", "GET /healthz\r\n\r\n", " / HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1 extra\r\n\r\n",
-                          "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 tls hello\r\n\r\n"}) {
+  for (std::string raw :
+       {"GET\r\n\r\n", "GET /healthz\r\n\r\n", " / HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1 extra\r\n\r\n",
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 tls hello\r\n\r\n"}) {
     TestClient client(port());
     client.send_raw(raw);
     auto reply = client.read_reply();

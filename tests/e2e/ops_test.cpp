@@ -1,7 +1,7 @@
 // The operational endpoints of the real binary, in each process shape.
+#include <gtest/gtest.h>
 #include <boost/json.hpp>
 #include <csignal>
-#include <gtest/gtest.h>
 #include <thread>
 
 #include "e2e/harness.hpp"
@@ -12,7 +12,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-boost::json::value json_of(const Reply& reply) { return boost::json::parse(reply.body); }
+boost::json::value json_of(const Reply& reply) {
+  return boost::json::parse(reply.body);
+}
 
 TEST(Ops, HealthzAnswersOk) {
   RunningServer server;
@@ -45,7 +47,8 @@ TEST(Ops, WellKnownNamesVersionAndServiceUrls) {
   auto body = json_of(http(server.port, "GET", "/.well-known/bartab"));
   EXPECT_EQ(body.at("version").as_string(), "0.1.0");
   auto base = "http://127.0.0.1:" + std::to_string(server.port);
-  for (const char* svc : {"auth", "chat", "media"}) EXPECT_EQ(body.at("services").at(svc).as_string(), base) << svc;
+  for (const char* svc : {"auth", "chat", "media"})
+    EXPECT_EQ(body.at("services").at(svc).as_string(), base) << svc;
 }
 
 TEST(Ops, WellKnownUsesTheConfiguredPublicUrls) {
@@ -77,10 +80,13 @@ TEST(Ops, MetricsExposeRequestsConnectionsAndMemory) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("route=\"unmatched\",status=\"404\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 2"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "bartab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"} 2"),
+      std::string::npos);
   EXPECT_NE(text.find("\nbartab_http_connections "), std::string::npos);
-  EXPECT_EQ(text.find("\nbartab_http_connections 0\n"), std::string::npos) << "the scrape's own connection counts";
+  EXPECT_EQ(text.find("\nbartab_http_connections 0\n"), std::string::npos)
+      << "the scrape's own connection counts";
   EXPECT_NE(text.find("bartab_http_requests_in_flight 1\n"), std::string::npos) << "the scrape itself";
   auto rss = text.find("\nprocess_resident_memory_bytes ");
   ASSERT_NE(rss, std::string::npos);
@@ -113,7 +119,8 @@ TEST(Ops, UnknownRoutesAndMethodsGetTheErrorEnvelope) {
 
 TEST(Ops, RequestIdIsEchoedOrMade) {
   RunningServer server;
-  EXPECT_EQ(http(server.port, "GET", "/healthz", {{"X-Request-Id", "abc-123"}}).header("X-Request-Id"), "abc-123");
+  EXPECT_EQ(http(server.port, "GET", "/healthz", {{"X-Request-Id", "abc-123"}}).header("X-Request-Id"),
+            "abc-123");
   auto a = http(server.port, "GET", "/healthz").header("X-Request-Id");
   auto b = http(server.port, "GET", "/healthz").header("X-Request-Id");
   EXPECT_FALSE(a.empty());

@@ -1,7 +1,7 @@
 #include "support/temp_dir.hpp"
 
-#include <stdexcept>
 #include <stdlib.h>
+#include <stdexcept>
 #include <string>
 
 namespace bartab::testing {

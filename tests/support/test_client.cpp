@@ -55,7 +55,8 @@ Reply TestClient::read_reply(bool head_request) {
   parser.skip(head_request);
   stream_.expires_after(timeout_);
   boost::system::error_code result;
-  bhttp::async_read(stream_, buffer_, parser, [&](boost::system::error_code ec, std::size_t) { result = ec; });
+  bhttp::async_read(stream_, buffer_, parser,
+                    [&](boost::system::error_code ec, std::size_t) { result = ec; });
   context_.run();
   context_.restart();
   if (result) throw std::runtime_error("no reply: " + result.message());

@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <boost/url/parse.hpp>
 #include <map>
 
 #include "core/crypto/crypto.hpp"
@@ -38,7 +37,9 @@ json::array scope_array(const std::string& scopes) {
   return out;
 }
 
-std::string client_of(const Request& request) { return request.remote.to_string(); }
+std::string client_of(const Request& request) {
+  return request.remote.to_string();
+}
 
 // --- response mapping -------------------------------------------------------------
 
@@ -61,7 +62,8 @@ Response token_response(unsigned status, const TokenGrant& grant) {
 }
 
 json::object public_profile(const User& u) {
-  json::object out{{"user_id", u.id}, {"username", u.username}, {"display_name", u.display_name}, {"kind", u.kind}};
+  json::object out{
+      {"user_id", u.id}, {"username", u.username}, {"display_name", u.display_name}, {"kind", u.kind}};
   if (u.avatar) out["avatar"] = *u.avatar;
   return out;
 }
@@ -74,12 +76,15 @@ json::object own_profile(const User& u) {
 }
 
 json::object bot_entry(const User& u) {
-  return {{"user_id", u.id}, {"username", u.username}, {"display_name", u.display_name},
+  return {{"user_id", u.id},
+          {"username", u.username},
+          {"display_name", u.display_name},
           {"scopes", scope_array(u.scopes)}};
 }
 
 Response oauth_error(const OAuthError& e) {
-  auto response = core::http::json_response(e.status(), {{"error", e.error()}, {"error_description", e.what()}});
+  auto response =
+      core::http::json_response(e.status(), {{"error", e.error()}, {"error_description", e.what()}});
   auto& h = core::http::head(response);
   h.set(bhttp::field::cache_control, "no-store");
   if (e.status() == 401) h.set(bhttp::field::www_authenticate, "Basic realm=\"bartab\"");
@@ -94,7 +99,8 @@ std::map<std::string, std::string> token_parameters(const Request& request) {
   auto media = type.substr(0, type.find(';'));
   if (boost::beast::iequals(media, "application/json")) {
     for (const auto& [key, value] : request.json_object()) {
-      if (!value.is_string()) throw OAuthError(400, "invalid_request", std::string(key) + " must be a string");
+      if (!value.is_string())
+        throw OAuthError(400, "invalid_request", std::string(key) + " must be a string");
       out.emplace(std::string(key), std::string(value.get_string()));
     }
     return out;
@@ -131,7 +137,8 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const Reque
 
 std::string param(const std::map<std::string, std::string>& params, const std::string& key) {
   auto it = params.find(key);
-  if (it == params.end() || it->second.empty()) throw OAuthError(400, "invalid_request", key + " is required");
+  if (it == params.end() || it->second.empty())
+    throw OAuthError(400, "invalid_request", key + " is required");
   return it->second;
 }
 
@@ -171,7 +178,8 @@ std::vector<core::http::RouteSpec> auth_routes(AuthService& service) {
              co_return token_response(200, co_await s.refresh(param(params, "refresh_token")));
            }
            if (grant_type != "client_credentials") {
-             throw OAuthError(400, "unsupported_grant_type", "grant_type " + grant_type + " is not supported");
+             throw OAuthError(400, "unsupported_grant_type",
+                              "grant_type " + grant_type + " is not supported");
            }
            auto basic = basic_credentials(r);
            auto id = basic ? basic->first : param(params, "client_id");
@@ -180,7 +188,9 @@ std::vector<core::http::RouteSpec> auth_routes(AuthService& service) {
          } catch (const OAuthError& e) {
            co_return oauth_error(e);
          } catch (const core::ApiError& e) {
-           if (e.code() != core::ErrorCode::bad_request && e.code() != core::ErrorCode::unsupported_media_type) throw;
+           if (e.code() != core::ErrorCode::bad_request &&
+               e.code() != core::ErrorCode::unsupported_media_type)
+             throw;
            co_return oauth_error(OAuthError(400, "invalid_request", e.what()));
          }
        }},
@@ -226,7 +236,8 @@ std::vector<core::http::RouteSpec> auth_routes(AuthService& service) {
       {V::get, "/v1/auth/users/{user_id}",
        [&s, &verifier](Request& r) -> awaitable<Response> {
          co_await core::tokens::authenticate(r, verifier);
-         co_return core::http::json_response(200, public_profile(co_await s.user(std::string(r.param("user_id")))));
+         co_return core::http::json_response(
+             200, public_profile(co_await s.user(std::string(r.param("user_id")))));
        }},
 
       // GET /v1/auth/users?username=NAME: a public profile by username.

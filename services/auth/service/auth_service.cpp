@@ -1,10 +1,10 @@
 #include "services/auth/service/auth_service.hpp"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/errors.hpp"
 
@@ -30,21 +30,26 @@ void check_password_length(const std::string& password) {
 }
 
 std::string checked_display_name(const std::string& name) {
-  if (name.empty() || name.size() > kMaxDisplayName) core::throw_bad_request("display_name is 1 to 128 bytes");
+  if (name.empty() || name.size() > kMaxDisplayName)
+    core::throw_bad_request("display_name is 1 to 128 bytes");
   if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
     core::throw_bad_request("display_name must not contain control characters");
   }
   return name;
 }
 
-std::string user_scopes(const User& user) { return user.admin ? "chat media admin" : "chat media"; }
+std::string user_scopes(const User& user) {
+  return user.admin ? "chat media admin" : "chat media";
+}
 
 ApiError rate_limited(std::int64_t seconds) {
   return ApiError(ErrorCode::rate_limited, "too many attempts; retry in " + std::to_string(seconds) + " s",
                   {{"Retry-After", std::to_string(seconds)}});
 }
 
-ApiError bad_credentials() { return ApiError(ErrorCode::unauthorized, "wrong username or password"); }
+ApiError bad_credentials() {
+  return ApiError(ErrorCode::unauthorized, "wrong username or password");
+}
 
 }  // namespace
 
@@ -70,11 +75,14 @@ AuthService::AuthService(AuthOptions options, std::unique_ptr<StoreRunner> store
       login_failures_by_name_(clock, options_.login_failures_per_minute, 60'000),
       login_failures_by_client_(clock, options_.login_failures_per_minute, 60'000),
       registrations_by_client_(clock, options_.register_per_hour, 3'600'000),
-      verifier_(core::tokens::VerifierOptions{.issuer = options_.issuer, .leeway_s = options_.leeway_s}, clock) {
+      verifier_(core::tokens::VerifierOptions{.issuer = options_.issuer, .leeway_s = options_.leeway_s},
+                clock) {
   dummy_hash_ = core::crypto::password_hash("not a real password, only for timing", options_.password);
 }
 
-AuthService::~AuthService() { hash_pool_.join(); }
+AuthService::~AuthService() {
+  hash_pool_.join();
+}
 
 std::string AuthService::new_id(std::string_view prefix, std::size_t bytes) {
   std::lock_guard lock(random_mutex_);
@@ -138,7 +146,8 @@ asio::awaitable<std::string> AuthService::hash_password(std::string password) {
 RefreshToken AuthService::new_refresh_token(const std::string& session_id, std::string& token_out) {
   token_out = new_id("rt_", 32);
   auto now = clock_.now_ms();
-  return {core::crypto::sha256_hex(token_out), session_id, false, now, now + options_.refresh_token_ttl_s * 1000};
+  return {core::crypto::sha256_hex(token_out), session_id, false, now,
+          now + options_.refresh_token_ttl_s * 1000};
 }
 
 TokenGrant AuthService::issue(const User& user, const std::string& session_id,
@@ -163,7 +172,8 @@ TokenGrant AuthService::issue(const User& user, const std::string& session_id,
     core::crypto::Ed25519KeyPair pair{key->public_key, key->secret_key};
     token = core::tokens::sign_access_token(claims, key->kid, pair);
   }
-  return TokenGrant{std::move(token), options_.access_token_ttl_s, std::move(refresh_token), user.scopes, user.id};
+  return TokenGrant{std::move(token), options_.access_token_ttl_s, std::move(refresh_token), user.scopes,
+                    user.id};
 }
 
 asio::awaitable<TokenGrant> AuthService::start_session(const User& user) {
@@ -179,7 +189,8 @@ asio::awaitable<TokenGrant> AuthService::start_session(const User& user) {
   co_return issue(user, session.id, refresh);
 }
 
-asio::awaitable<std::pair<TokenGrant, User>> AuthService::register_account(NewAccount account, std::string client) {
+asio::awaitable<std::pair<TokenGrant, User>> AuthService::register_account(NewAccount account,
+                                                                           std::string client) {
   if (auto wait = registrations_by_client_.retry_after(client)) throw rate_limited(*wait);
   auto username = normalize_username(account.username);
   if (!username) core::throw_bad_request("usernames are 3 to 32 characters of a-z, 0-9, '.', '_' and '-'");
@@ -232,7 +243,8 @@ asio::awaitable<std::pair<TokenGrant, User>> AuthService::register_account(NewAc
   co_return std::pair{issue(user, session.id, refresh), user};
 }
 
-asio::awaitable<TokenGrant> AuthService::login(std::string username_raw, std::string password, std::string client) {
+asio::awaitable<TokenGrant> AuthService::login(std::string username_raw, std::string password,
+                                               std::string client) {
   auto username = normalize_username(username_raw).value_or("");
   auto name_key = username.empty() ? "?" + username_raw.substr(0, 64) : username;
   auto wait = login_failures_by_client_.retry_after(client);
@@ -240,7 +252,8 @@ asio::awaitable<TokenGrant> AuthService::login(std::string username_raw, std::st
   if (wait) throw rate_limited(*wait);
 
   std::optional<User> user;
-  if (!username.empty()) co_await store_->run([&](AuthStore& store) { user = store.user_by_username(username); });
+  if (!username.empty())
+    co_await store_->run([&](AuthStore& store) { user = store.user_by_username(username); });
   bool usable = user && user->kind == "user" && !user->deleted && user->password_hash;
   // The same work whether or not the user exists, so the answer's timing tells nothing.
   // Named first: GCC 12 destroys temporaries of a ?: inside a co_await operand twice.
@@ -301,21 +314,28 @@ asio::awaitable<TokenGrant> AuthService::refresh(std::string refresh_token) {
     });
   });
   switch (outcome) {
-    case Outcome::ok: break;
-    case Outcome::unknown: throw OAuthError(400, "invalid_grant", "the refresh token is not valid");
+    case Outcome::ok:
+      break;
+    case Outcome::unknown:
+      throw OAuthError(400, "invalid_grant", "the refresh token is not valid");
     case Outcome::reused:
       spdlog::warn("refresh token reuse on session {}: session revoked", session_id);
       throw OAuthError(400, "invalid_grant", "the refresh token was already used; the session is revoked");
-    case Outcome::expired: throw OAuthError(400, "invalid_grant", "the refresh token has expired");
-    case Outcome::revoked: throw OAuthError(400, "invalid_grant", "the session has ended");
-    case Outcome::disabled: throw OAuthError(400, "invalid_grant", "the account is disabled");
+    case Outcome::expired:
+      throw OAuthError(400, "invalid_grant", "the refresh token has expired");
+    case Outcome::revoked:
+      throw OAuthError(400, "invalid_grant", "the session has ended");
+    case Outcome::disabled:
+      throw OAuthError(400, "invalid_grant", "the account is disabled");
   }
   co_return issue(*user, session_id, next);
 }
 
-asio::awaitable<TokenGrant> AuthService::client_credentials(std::string client_id, std::string client_secret) {
+asio::awaitable<TokenGrant> AuthService::client_credentials(std::string client_id,
+                                                            std::string client_secret) {
   std::optional<User> bot;
-  if (client_id.size() <= 64) co_await store_->run([&](AuthStore& store) { bot = store.user_by_id(client_id); });
+  if (client_id.size() <= 64)
+    co_await store_->run([&](AuthStore& store) { bot = store.user_by_id(client_id); });
   auto presented = core::crypto::sha256_hex(client_secret);
   bool ok = bot && bot->kind == "bot" && !bot->deleted && !bot->disabled && bot->api_key_hash &&
             bot->bot_session_id && core::crypto::equal_constant_time(*bot->api_key_hash, presented);
@@ -346,13 +366,16 @@ asio::awaitable<void> AuthService::change_password(AccessClaims caller, std::str
   });
 }
 
-asio::awaitable<User> AuthService::me(AccessClaims caller) { co_return co_await user(caller.sub); }
+asio::awaitable<User> AuthService::me(AccessClaims caller) {
+  co_return co_await user(caller.sub);
+}
 
 asio::awaitable<User> AuthService::update_profile(AccessClaims caller, ProfileChange change) {
   auto current = co_await me(caller);
   auto display_name = change.display_name ? checked_display_name(*change.display_name) : current.display_name;
   auto avatar = change.avatar_set ? change.avatar : current.avatar;
-  if (avatar && (avatar->empty() || avatar->size() > kMaxAvatar)) core::throw_bad_request("avatar is 1 to 2048 bytes");
+  if (avatar && (avatar->empty() || avatar->size() > kMaxAvatar))
+    core::throw_bad_request("avatar is 1 to 2048 bytes");
   co_await store_->run([&](AuthStore& store) { store.update_profile(current.id, display_name, avatar); });
   current.display_name = display_name;
   current.avatar = avatar;
@@ -361,7 +384,8 @@ asio::awaitable<User> AuthService::update_profile(AccessClaims caller, ProfileCh
 
 asio::awaitable<User> AuthService::user(std::string user_id) {
   std::optional<User> found;
-  if (user_id.size() <= 64) co_await store_->run([&](AuthStore& store) { found = store.user_by_id(user_id); });
+  if (user_id.size() <= 64)
+    co_await store_->run([&](AuthStore& store) { found = store.user_by_id(user_id); });
   if (!found || found->deleted) core::throw_not_found("no such user");
   co_return *found;
 }
@@ -443,8 +467,8 @@ asio::awaitable<std::string> AuthService::create_invite(AccessClaims caller) {
   auto admin = co_await require_admin(caller);
   auto code = new_id("inv_", 24);
   auto now = clock_.now_ms();
-  Invite invite{core::crypto::sha256_hex(code), admin.id, false, now, now + options_.invite_ttl_s * 1000,
-                std::nullopt};
+  Invite invite{core::crypto::sha256_hex(code),     admin.id,    false, now,
+                now + options_.invite_ttl_s * 1000, std::nullopt};
   co_await store_->run([&](AuthStore& store) { store.insert_invite(invite); });
   co_return code;
 }
@@ -464,7 +488,8 @@ std::string AuthService::rotate_in(AuthStore& store, std::vector<SigningKey>& ke
     KeyRing ring(store.signing_keys(), key_policy());
     auto rotation = ring.plan_rotation(now, random_, false);
     for (const auto& old : ring.expired(now)) store.delete_signing_key(old);
-    for (const auto& retiring : rotation.retire_kids) store.retire_signing_key(retiring, rotation.retire_at_ms);
+    for (const auto& retiring : rotation.retire_kids)
+      store.retire_signing_key(retiring, rotation.retire_at_ms);
     store.insert_signing_key(rotation.key);
     kid = rotation.key.kid;
     keys = store.signing_keys();

@@ -34,7 +34,7 @@ class OAuthError : public std::runtime_error {
 };
 
 struct AuthOptions {
-  std::string issuer;                  // server.public_url
+  std::string issuer;                   // server.public_url
   std::string registration = "invite";  // open | invite | closed
   std::int64_t access_token_ttl_s = 900;
   std::int64_t refresh_token_ttl_s = 2592000;
@@ -89,7 +89,7 @@ class AuthService {
   std::optional<std::string> prepare();
 
   boost::asio::awaitable<std::pair<TokenGrant, User>> register_account(NewAccount account,
-                                                                        std::string client);
+                                                                       std::string client);
   boost::asio::awaitable<TokenGrant> login(std::string username, std::string password, std::string client);
   boost::asio::awaitable<TokenGrant> refresh(std::string refresh_token);
   boost::asio::awaitable<TokenGrant> client_credentials(std::string client_id, std::string client_secret);

@@ -49,7 +49,8 @@ std::vector<std::string> KeyRing::expired(std::int64_t now_ms) const {
   return out;
 }
 
-KeyRing::Rotation KeyRing::plan_rotation(std::int64_t now_ms, core::crypto::Random& random, bool immediate) const {
+KeyRing::Rotation KeyRing::plan_rotation(std::int64_t now_ms, core::crypto::Random& random,
+                                         bool immediate) const {
   auto pair = core::crypto::ed25519_generate();
   Rotation r;
   r.key.kid = "k" + random.token(9);

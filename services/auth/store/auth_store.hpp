@@ -22,11 +22,11 @@ struct User {
   bool admin = false;
   bool disabled = false;
   bool deleted = false;
-  std::optional<std::string> password_hash;  // PHC string; users only
-  std::optional<std::string> owner_id;       // bots only
-  std::optional<std::string> api_key_hash;   // bots only (sha256 hex)
+  std::optional<std::string> password_hash;   // PHC string; users only
+  std::optional<std::string> owner_id;        // bots only
+  std::optional<std::string> api_key_hash;    // bots only (sha256 hex)
   std::optional<std::string> bot_session_id;  // bots: the one session all their tokens share
-  std::string scopes;                          // space-separated
+  std::string scopes;                         // space-separated
   std::int64_t created_ms = 0;
 };
 
@@ -59,7 +59,7 @@ struct SigningKey {
   std::array<std::uint8_t, 64> secret_key{};
   std::array<std::uint8_t, 32> public_key{};
   std::int64_t created_ms = 0;
-  std::int64_t sign_from_ms = 0;  // published from creation, signs from here on
+  std::int64_t sign_from_ms = 0;           // published from creation, signs from here on
   std::optional<std::int64_t> retired_ms;  // a newer key took over signing
 };
 

@@ -31,22 +31,28 @@ std::size_t limit_of(const Request& r, std::size_t fallback) {
   if (!text) return fallback;
   std::size_t n = 0;
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc{} || ptr != text->data() + text->size()) core::throw_bad_request("limit must be a number");
+  if (ec != std::errc{} || ptr != text->data() + text->size())
+    core::throw_bad_request("limit must be a number");
   return n;
 }
 
 json::object event_json(const Event& e, const std::string& viewer) {
-  json::object out{{"event_id", e.event_id}, {"room_id", e.room_id}, {"seq", e.seq},         {"sender", e.sender},
-                   {"type", e.type},         {"content", json::parse(e.content)}, {"ts", e.ts}};
+  json::object out{{"event_id", e.event_id},
+                   {"room_id", e.room_id},
+                   {"seq", e.seq},
+                   {"sender", e.sender},
+                   {"type", e.type},
+                   {"content", json::parse(e.content)},
+                   {"ts", e.ts}};
   if (e.txn_id && e.sender == viewer) out["txn_id"] = *e.txn_id;
   if (e.redacted_by) out["redacted_by"] = *e.redacted_by;
   return out;
 }
 
 json::object summary_json(const RoomSummary& s) {
-  json::object out{{"room_id", s.room.room_id},       {"name", s.room.name},
-                   {"topic", s.room.topic},           {"visibility", s.room.visibility},
-                   {"member_count", s.member_count},  {"creator", s.room.creator}};
+  json::object out{{"room_id", s.room.room_id},      {"name", s.room.name},
+                   {"topic", s.room.topic},          {"visibility", s.room.visibility},
+                   {"member_count", s.member_count}, {"creator", s.room.creator}};
   out["membership"] = s.mine ? json::value(s.mine->membership) : json::value(nullptr);
   out["role"] = s.mine && s.mine->membership == "join" ? json::value(s.mine->role) : json::value(nullptr);
   return out;
@@ -64,8 +70,10 @@ std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::token
        [&s, &v](Request& r) -> awaitable<Response> {
          auto caller = co_await core::tokens::authenticate(r, v);
          auto body = r.json_object();
-         NewRoom room{required_string(body, "name"), string_or(body, "topic", ""),
-                      string_or(body, "visibility", "private"), {}};
+         NewRoom room{required_string(body, "name"),
+                      string_or(body, "topic", ""),
+                      string_or(body, "visibility", "private"),
+                      {}};
          if (const auto* invites = body.if_contains("invite"); invites && !invites->is_null()) {
            if (!invites->is_array()) core::throw_bad_request("invite must be an array of user ids");
            for (const auto& id : invites->get_array()) {
@@ -161,7 +169,8 @@ std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::token
          auto body = r.json_object();
          auto type = required_string(body, "type");
          const auto* content = body.if_contains("content");
-         if (content == nullptr || !content->is_object()) core::throw_bad_request("content is required (an object)");
+         if (content == nullptr || !content->is_object())
+           core::throw_bad_request("content is required (an object)");
          auto sent = co_await s.send(caller, std::string(r.param("room_id")), std::string(r.param("txn_id")),
                                      std::move(type), content->get_object());
          co_return core::http::json_response(200, {{"event_id", sent.event_id}, {"seq", sent.seq}});

@@ -22,9 +22,13 @@ constexpr std::size_t kMaxTxnId = 128;
 constexpr std::size_t kMaxContent = 64 * 1024;
 constexpr std::size_t kMaxHistory = 500;
 
-int rank(const std::string& role) { return role == "owner" ? 3 : role == "admin" ? 2 : 1; }
+int rank(const std::string& role) {
+  return role == "owner" ? 3 : role == "admin" ? 2 : 1;
+}
 
-bool joined(const std::optional<Membership>& m) { return m && m->membership == "join"; }
+bool joined(const std::optional<Membership>& m) {
+  return m && m->membership == "join";
+}
 
 void require_scope(const AccessClaims& caller) {
   if (!caller.has_scope("chat")) core::throw_forbidden("the token lacks the chat scope");
@@ -43,7 +47,8 @@ std::string text_field(const json::object& content, std::string_view key, std::s
 std::optional<std::string> check_content(const std::string& type, const json::object& content) {
   if (type == "message") {
     text_field(content, "body", kMaxContent);
-    if (const auto* f = content.if_contains("format"); f && (!f->is_string() || f->get_string() != "markdown")) {
+    if (const auto* f = content.if_contains("format");
+        f && (!f->is_string() || f->get_string() != "markdown")) {
       core::throw_bad_request("content.format must be \"markdown\"");
     }
     if (const auto* r = content.if_contains("reply_to"); r && !r->is_string()) {
@@ -73,13 +78,15 @@ std::string history_token(char dir, std::int64_t seq) {
 }
 
 std::pair<char, std::int64_t> parse_history_token(const std::string& token) {
-  auto raw = token.size() > 1 && token[0] == 'h' ? core::crypto::base64url_decode(token.substr(1)) : std::nullopt;
+  auto raw =
+      token.size() > 1 && token[0] == 'h' ? core::crypto::base64url_decode(token.substr(1)) : std::nullopt;
   if (!raw || raw->size() < 3 || (raw->at(0) != 'b' && raw->at(0) != 'f') || raw->at(1) != ':') {
     core::throw_bad_request("the from token is not one this server issued");
   }
   std::int64_t seq = 0;
   for (char c : raw->substr(2)) {
-    if (c < '0' || c > '9' || seq > (INT64_MAX - 9) / 10) core::throw_bad_request("the from token is malformed");
+    if (c < '0' || c > '9' || seq > (INT64_MAX - 9) / 10)
+      core::throw_bad_request("the from token is malformed");
     seq = seq * 10 + (c - '0');
   }
   return {raw->at(0), seq};
@@ -89,10 +96,12 @@ std::pair<char, std::int64_t> parse_history_token(const std::string& token) {
 
 bool plausible_id(std::string_view id, std::string_view prefix) {
   return id.size() > prefix.size() && id.size() <= 64 && id.starts_with(prefix) &&
-         std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+         std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
 }
 
-ChatService::ChatService(std::unique_ptr<StoreRunner> store, const core::Clock& clock, core::crypto::Random& random)
+ChatService::ChatService(std::unique_ptr<StoreRunner> store, const core::Clock& clock,
+                         core::crypto::Random& random)
     : store_(std::move(store)), clock_(clock), random_(random) {}
 
 std::string ChatService::new_id(std::string_view prefix) {
@@ -100,16 +109,17 @@ std::string ChatService::new_id(std::string_view prefix) {
   return std::string(prefix) + random_.token(16);
 }
 
-NewEvent ChatService::member_event(const std::string& room_id, const std::string& sender, const std::string& user_id,
-                                   const std::string& membership) {
+NewEvent ChatService::member_event(const std::string& room_id, const std::string& sender,
+                                   const std::string& user_id, const std::string& membership) {
   json::object content{{"user_id", user_id}, {"membership", membership}};
-  return NewEvent{room_id, new_id("evt_"), sender, "member", json::serialize(content), clock_.now_ms(),
-                  std::nullopt, std::nullopt};
+  return NewEvent{room_id,         new_id("evt_"), sender,      "member", json::serialize(content),
+                  clock_.now_ms(), std::nullopt,   std::nullopt};
 }
 
 asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRoom request) {
   require_scope(caller);
-  if (request.name.empty() || request.name.size() > kMaxName) core::throw_bad_request("name is 1 to 255 bytes");
+  if (request.name.empty() || request.name.size() > kMaxName)
+    core::throw_bad_request("name is 1 to 255 bytes");
   if (request.topic.size() > kMaxTopic) core::throw_bad_request("topic is at most 1024 bytes");
   if (request.visibility != "private" && request.visibility != "public") {
     core::throw_bad_request("visibility is private or public");
@@ -124,8 +134,8 @@ asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRo
   for (auto [key, value] : {std::pair{"name", room.name}, std::pair{"topic", room.topic},
                             std::pair{"visibility", room.visibility}}) {
     json::object content{{"key", key}, {"value", value}};
-    events.push_back({room.room_id, new_id("evt_"), caller.sub, "state", json::serialize(content), room.created_ms,
-                      std::nullopt, std::nullopt});
+    events.push_back({room.room_id, new_id("evt_"), caller.sub, "state", json::serialize(content),
+                      room.created_ms, std::nullopt, std::nullopt});
   }
   for (const auto& id : request.invites) {
     if (id != caller.sub) events.push_back(member_event(room.room_id, caller.sub, id, "invite"));
@@ -137,8 +147,9 @@ asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRo
       if (e.type != "member") continue;
       auto target = json::parse(e.content).at("user_id").as_string();
       bool creator = target == caller.sub;
-      s.put_membership({room.room_id, std::string(target), creator ? "join" : "invite", creator ? "owner" : "member",
-                        appended.pos, creator ? std::nullopt : std::optional<std::string>(caller.sub)});
+      s.put_membership({room.room_id, std::string(target), creator ? "join" : "invite",
+                        creator ? "owner" : "member", appended.pos,
+                        creator ? std::nullopt : std::optional<std::string>(caller.sub)});
     }
   });
   co_await std::move(op);
@@ -162,13 +173,15 @@ asio::awaitable<std::vector<RoomSummary>> ChatService::my_rooms(AccessClaims cal
 asio::awaitable<std::vector<RoomSummary>> ChatService::public_rooms() {
   std::vector<RoomSummary> out;
   auto op = store_->read([&](ChatStore& s) {
-    for (auto& room : s.public_rooms(kMaxHistory)) out.push_back({room, std::nullopt, s.joined_count(room.room_id)});
+    for (auto& room : s.public_rooms(kMaxHistory))
+      out.push_back({room, std::nullopt, s.joined_count(room.room_id)});
   });
   co_await std::move(op);
   co_return out;
 }
 
-asio::awaitable<RoomSummary> ChatService::visible_room(const AccessClaims& caller, const std::string& room_id) {
+asio::awaitable<RoomSummary> ChatService::visible_room(const AccessClaims& caller,
+                                                       const std::string& room_id) {
   require_scope(caller);
   if (!plausible_id(room_id, "room_")) core::throw_not_found("no such room");
   std::optional<RoomSummary> found;
@@ -178,8 +191,9 @@ asio::awaitable<RoomSummary> ChatService::visible_room(const AccessClaims& calle
     found = RoomSummary{*room, s.membership(room_id, caller.sub), s.joined_count(room_id)};
   });
   co_await std::move(op);
-  bool visible = found && (found->room.visibility == "public" ||
-                           (found->mine && (found->mine->membership == "join" || found->mine->membership == "invite")));
+  bool visible =
+      found && (found->room.visibility == "public" ||
+                (found->mine && (found->mine->membership == "join" || found->mine->membership == "invite")));
   if (!visible) core::throw_not_found("no such room");
   co_return *found;
 }
@@ -233,16 +247,19 @@ asio::awaitable<void> ChatService::leave(AccessClaims caller, std::string room_i
 asio::awaitable<void> ChatService::invite(AccessClaims caller, std::string room_id, std::string user_id) {
   auto summary = co_await visible_room(caller, room_id);
   if (!joined(summary.mine)) core::throw_forbidden("only members invite");
-  if (rank(summary.mine->role) < rank("admin")) core::throw_forbidden("inviting needs the admin or owner role");
+  if (rank(summary.mine->role) < rank("admin"))
+    core::throw_forbidden("inviting needs the admin or owner role");
   if (!plausible_id(user_id, "usr_")) core::throw_bad_request("user_id must be a user id (usr_...)");
   auto event = member_event(room_id, caller.sub, user_id, "invite");
   auto op = store_->write([&](ChatStore& s) {
     auto target = s.membership(room_id, user_id);
     if (target && target->membership == "ban") core::throw_forbidden("that user is banned from this room");
-    if (target && target->membership == "join") throw ApiError(ErrorCode::conflict, "that user is already a member");
+    if (target && target->membership == "join")
+      throw ApiError(ErrorCode::conflict, "that user is already a member");
     if (target && target->membership == "invite") return;
     auto appended = s.append(event);
-    s.put_membership({room_id, user_id, "invite", target ? target->role : "member", appended.pos, caller.sub});
+    s.put_membership(
+        {room_id, user_id, "invite", target ? target->role : "member", appended.pos, caller.sub});
   });
   co_await std::move(op);
 }
@@ -256,7 +273,8 @@ asio::awaitable<SendResult> ChatService::send(AccessClaims caller, std::string r
   }
   auto refers_to = check_content(type, content);
   auto text = json::serialize(content);
-  if (text.size() > kMaxContent) throw ApiError(ErrorCode::payload_too_large, "content is larger than 64 KiB");
+  if (text.size() > kMaxContent)
+    throw ApiError(ErrorCode::payload_too_large, "content is larger than 64 KiB");
   if (!plausible_id(room_id, "room_")) core::throw_not_found("no such room");
 
   NewEvent event{room_id, new_id("evt_"), caller.sub, type, text, clock_.now_ms(), txn_id, caller.sid};
@@ -269,13 +287,14 @@ asio::awaitable<SendResult> ChatService::send(AccessClaims caller, std::string r
     }
     auto room = s.room(room_id);
     auto mine = s.membership(room_id, caller.sub);
-    bool visible = room && (room->visibility == "public" || (mine && (mine->membership == "join" ||
-                                                                      mine->membership == "invite")));
+    bool visible = room && (room->visibility == "public" ||
+                            (mine && (mine->membership == "join" || mine->membership == "invite")));
     if (!visible) core::throw_not_found("no such room");
     if (!joined(mine)) core::throw_forbidden("only members send to this room");
     if (refers_to) {
       auto target = s.event(*refers_to);
-      if (!target || target->room_id != room_id) core::throw_bad_request("content.event_id is not in this room");
+      if (!target || target->room_id != room_id)
+        core::throw_bad_request("content.event_id is not in this room");
     }
     auto appended = s.append(event);
     s.put_txn(caller.sid, room_id, txn_id, {appended.event_id, appended.seq}, appended.ts);
@@ -304,7 +323,8 @@ asio::awaitable<HistoryPage> ChatService::history(AccessClaims caller, std::stri
   HistoryPage page;
   std::int64_t last_seq = 0;
   auto op = store_->read([&](ChatStore& s) {
-    page.events = direction == 'b' ? s.events_before(room_id, cursor, limit) : s.events_after(room_id, cursor, limit);
+    page.events =
+        direction == 'b' ? s.events_before(room_id, cursor, limit) : s.events_after(room_id, cursor, limit);
     last_seq = s.room(room_id)->last_seq;
   });
   co_await std::move(op);

@@ -50,17 +50,21 @@ class ChatService {
   boost::asio::awaitable<std::vector<RoomSummary>> my_rooms(core::tokens::AccessClaims caller);
   boost::asio::awaitable<std::vector<RoomSummary>> public_rooms();
   boost::asio::awaitable<RoomSummary> room(core::tokens::AccessClaims caller, std::string room_id);
-  boost::asio::awaitable<std::vector<Membership>> members(core::tokens::AccessClaims caller, std::string room_id);
+  boost::asio::awaitable<std::vector<Membership>> members(core::tokens::AccessClaims caller,
+                                                          std::string room_id);
 
   boost::asio::awaitable<void> join(core::tokens::AccessClaims caller, std::string room_id);
   boost::asio::awaitable<void> leave(core::tokens::AccessClaims caller, std::string room_id);
-  boost::asio::awaitable<void> invite(core::tokens::AccessClaims caller, std::string room_id, std::string user_id);
+  boost::asio::awaitable<void> invite(core::tokens::AccessClaims caller, std::string room_id,
+                                      std::string user_id);
 
   boost::asio::awaitable<SendResult> send(core::tokens::AccessClaims caller, std::string room_id,
                                           std::string txn_id, std::string type, boost::json::object content);
   boost::asio::awaitable<HistoryPage> history(core::tokens::AccessClaims caller, std::string room_id,
-                                              std::optional<std::string> from, std::string dir, std::size_t limit);
-  boost::asio::awaitable<Event> event(core::tokens::AccessClaims caller, std::string room_id, std::string event_id);
+                                              std::optional<std::string> from, std::string dir,
+                                              std::size_t limit);
+  boost::asio::awaitable<Event> event(core::tokens::AccessClaims caller, std::string room_id,
+                                      std::string event_id);
 
   core::CheckResult check() { return store_->check(); }
 

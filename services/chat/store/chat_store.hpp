@@ -25,7 +25,7 @@ struct Room {
 struct Membership {
   std::string room_id;
   std::string user_id;
-  std::string membership;  // join | invite | leave | ban
+  std::string membership;       // join | invite | leave | ban
   std::string role = "member";  // owner | admin | member
   std::int64_t since_pos = 0;   // stream position of the event that set it
   std::optional<std::string> inviter;
@@ -88,7 +88,8 @@ class ChatStore {
   virtual std::optional<Event> event(const std::string& event_id) = 0;
   // A room's events with seq in (after_seq, ...] ascending, or (.., before_seq)
   // descending, at most `limit`.
-  virtual std::vector<Event> events_after(const std::string& room_id, std::int64_t after_seq, std::size_t limit) = 0;
+  virtual std::vector<Event> events_after(const std::string& room_id, std::int64_t after_seq,
+                                          std::size_t limit) = 0;
   virtual std::vector<Event> events_before(const std::string& room_id, std::int64_t before_seq,
                                            std::size_t limit) = 0;
 

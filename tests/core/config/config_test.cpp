@@ -1,8 +1,8 @@
 #include "core/config/config.hpp"
 
-#include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <fstream>
 
 namespace bartab::core {
 namespace {
@@ -10,9 +10,9 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   std::filesystem::path write(const std::string& text) {
-    path_ = std::filesystem::temp_directory_path() / ("bartab-config-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-                                                      ".toml");
+    path_ = std::filesystem::temp_directory_path() /
+            ("bartab-config-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
     std::ofstream(path_) << text;
     return path_;
   }
@@ -32,7 +32,9 @@ class ConfigTest : public ::testing::Test {
   std::filesystem::path path_;
 };
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST_F(ConfigTest, DefaultsMatchTheContract) {
   auto c = load_config({});
@@ -109,13 +111,19 @@ TEST_F(ConfigTest, BadValuesNameKeyAndSource) {
   EXPECT_TRUE(contains(error, "BARTAB_SERVER_PORT")) << error;
   EXPECT_TRUE(contains(error, "70000")) << error;
 
-  for (auto bad : std::vector<std::pair<std::string, std::string>>{
-           {"server.port", "-1"},          {"server.port", "80x"},
-           {"server.port", ""},            {"auth.registration", "sometimes"},
-           {"log.format", "xml"},          {"server.public_url", "ftp://x"},
-           {"server.public_url", "http://"}, {"server.cors_origins", "example.org"},
-           {"limits.max_json_depth", "0"}, {"log.access", "maybe"},
-           {"server.host", ""},            {"chat.auth_url", "https://auth.example.org"}}) {
+  for (auto bad :
+       std::vector<std::pair<std::string, std::string>>{{"server.port", "-1"},
+                                                        {"server.port", "80x"},
+                                                        {"server.port", ""},
+                                                        {"auth.registration", "sometimes"},
+                                                        {"log.format", "xml"},
+                                                        {"server.public_url", "ftp://x"},
+                                                        {"server.public_url", "http://"},
+                                                        {"server.cors_origins", "example.org"},
+                                                        {"limits.max_json_depth", "0"},
+                                                        {"log.access", "maybe"},
+                                                        {"server.host", ""},
+                                                        {"chat.auth_url", "https://auth.example.org"}}) {
     ConfigSources s;
     s.overrides = {bad};
     EXPECT_TRUE(contains(error_of(s), bad.first)) << bad.first << "=" << bad.second;
@@ -149,11 +157,11 @@ TEST_F(ConfigTest, OriginsMayBeATomlArray) {
 
 TEST_F(ConfigTest, KeysListCoversTheContract) {
   auto keys = config_keys();
-  for (const char* key : {"server.host", "server.public_url", "server.cors_origins", "limits.max_json_bytes",
-                          "limits.max_json_depth", "limits.max_header_bytes", "auth.access_token_ttl",
-                          "auth.refresh_token_ttl", "tokens.leeway", "ratelimit.login_failures_per_minute",
-                          "ratelimit.register_per_hour", "media.max_upload_bytes", "media.quota_bytes",
-                          "chat.auth_url"}) {
+  for (const char* key :
+       {"server.host", "server.public_url", "server.cors_origins", "limits.max_json_bytes",
+        "limits.max_json_depth", "limits.max_header_bytes", "auth.access_token_ttl", "auth.refresh_token_ttl",
+        "tokens.leeway", "ratelimit.login_failures_per_minute", "ratelimit.register_per_hour",
+        "media.max_upload_bytes", "media.quota_bytes", "chat.auth_url"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
   }
 }

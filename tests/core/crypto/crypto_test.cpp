@@ -12,7 +12,7 @@ class CryptoTest : public ::testing::Test {
 
 TEST_F(CryptoTest, Base64UrlRoundTripsAndIsStrict) {
   for (const std::string& text : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
-                                                       std::string("\xff\xfe\x00\x01", 4)}) {
+                                                          std::string("\xff\xfe\x00\x01", 4)}) {
     auto encoded = base64url_encode(text);
     EXPECT_EQ(encoded.find_first_of("+/="), std::string::npos);
     EXPECT_EQ(base64url_decode(encoded), text);

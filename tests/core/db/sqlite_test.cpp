@@ -1,19 +1,20 @@
 #include "core/db/database.hpp"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <thread>
-#include <unistd.h>
 
 namespace bartab::core::db {
 namespace {
 
 std::string temp_db(const std::string& name) {
-  auto path = std::filesystem::temp_directory_path() / ("bartab-db-" + std::to_string(::getpid()) + "-" + name);
+  auto path =
+      std::filesystem::temp_directory_path() / ("bartab-db-" + std::to_string(::getpid()) + "-" + name);
   std::filesystem::remove(path);
   return path.string();
 }
@@ -128,7 +129,8 @@ TEST(Database, BatchedWorkSharesCommitsAndFailsAlone) {
         [&, i]() -> boost::asio::awaitable<void> {
           // The 7th inserts a duplicate: it alone must fail.
           std::string value = i == 7 ? "v0" : "v" + std::to_string(i);
-          auto op = db.run_batched([value](Connection& c) { c.cached("INSERT INTO t (v) VALUES (?)")->bind(1, value).run(); });
+          auto op = db.run_batched(
+              [value](Connection& c) { c.cached("INSERT INTO t (v) VALUES (?)")->bind(1, value).run(); });
           try {
             co_await std::move(op);
             ++ok;

@@ -1,8 +1,8 @@
 // The shared request lifecycle of core/http/server.cpp, in process, against test routes.
 #include "core/http/server.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 #include <thread>
 
 #include "core/errors.hpp"
@@ -33,31 +33,41 @@ class ServerTest : public ::testing::Test {
     options.max_body_bytes = 1024;
     options.json.max_depth = 4;
     router_.add_all({
-        {verb::get, "/ok", [](Request& r) -> boost::asio::awaitable<Response> {
+        {verb::get, "/ok",
+         [](Request& r) -> boost::asio::awaitable<Response> {
            co_return json_response(200, {{"q", r.query("q").value_or("-")}});
          }},
-        {verb::post, "/echo", [](Request& r) -> boost::asio::awaitable<Response> {
+        {verb::post, "/echo",
+         [](Request& r) -> boost::asio::awaitable<Response> {
            co_return json_response(200, r.json_object());
          }},
-        {verb::post, "/big", [](Request& r) -> boost::asio::awaitable<Response> {
+        {verb::post,
+         "/big",
+         [](Request& r) -> boost::asio::awaitable<Response> {
            co_return json_response(200, {{"size", r.message.body().size()}});
-         }, {.body_limit = 8192}},
-        {verb::get, "/items/{id}", [](Request& r) -> boost::asio::awaitable<Response> {
+         },
+         {.body_limit = 8192}},
+        {verb::get, "/items/{id}",
+         [](Request& r) -> boost::asio::awaitable<Response> {
            co_return json_response(200, {{"id", r.param("id")}});
          }},
-        {verb::get, "/conflict", [](Request&) -> boost::asio::awaitable<Response> {
+        {verb::get, "/conflict",
+         [](Request&) -> boost::asio::awaitable<Response> {
            throw ApiError(ErrorCode::rate_limited, "slow down", {{"Retry-After", "7"}});
            co_return empty_response(204);
          }},
-        {verb::get, "/unauthorized", [](Request&) -> boost::asio::awaitable<Response> {
+        {verb::get, "/unauthorized",
+         [](Request&) -> boost::asio::awaitable<Response> {
            throw ApiError(ErrorCode::unauthorized, "who are you");
            co_return empty_response(204);
          }},
-        {verb::get, "/crash", [](Request&) -> boost::asio::awaitable<Response> {
+        {verb::get, "/crash",
+         [](Request&) -> boost::asio::awaitable<Response> {
            throw std::runtime_error("secret internal detail");
            co_return empty_response(204);
          }},
-        {verb::get, "/slow", [](Request&) -> boost::asio::awaitable<Response> {
+        {verb::get, "/slow",
+         [](Request&) -> boost::asio::awaitable<Response> {
            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 300ms);
            co_await timer.async_wait(boost::asio::use_awaitable);
            co_return json_response(200, {{"slow", true}});
@@ -93,10 +103,12 @@ TEST_F(ServerTest, AnswersWithJsonDateAndRequestId) {
 
 TEST_F(ServerTest, EchoesAPlainRequestIdAndReplacesAnUnsafeOne) {
   start();
-  EXPECT_EQ(http(port(), "GET", "/ok", {{"X-Request-Id", "trace-42.a:b_c"}}).header("X-Request-Id"), "trace-42.a:b_c");
+  EXPECT_EQ(http(port(), "GET", "/ok", {{"X-Request-Id", "trace-42.a:b_c"}}).header("X-Request-Id"),
+            "trace-42.a:b_c");
   auto unsafe = http(port(), "GET", "/ok", {{"X-Request-Id", "bad id\x01"}}).header("X-Request-Id");
   EXPECT_EQ(unsafe.size(), 24u);
-  auto too_long = http(port(), "GET", "/ok", {{"X-Request-Id", std::string(200, 'a')}}).header("X-Request-Id");
+  auto too_long =
+      http(port(), "GET", "/ok", {{"X-Request-Id", std::string(200, 'a')}}).header("X-Request-Id");
   EXPECT_EQ(too_long.size(), 24u);
 }
 
@@ -140,9 +152,11 @@ TEST_F(ServerTest, UnexpectedExceptionIs500WithoutDetail) {
 
 TEST_F(ServerTest, JsonBodiesAreCheckedForTypeSyntaxAndDepth) {
   start();
-  EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "application/json"}}, R"({"a":[1]})").status, 200u);
+  EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "application/json"}}, R"({"a":[1]})").status,
+            200u);
   EXPECT_EQ(http(port(), "POST", "/echo", {}, R"({"a":1})").status, 200u) << "no Content-Type: taken as JSON";
-  EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "Application/JSON; charset=UTF-8"}}, R"({"a":1})").status,
+  EXPECT_EQ(http(port(), "POST", "/echo", {{"Content-Type", "Application/JSON; charset=UTF-8"}}, R"({"a":1})")
+                .status,
             200u)
       << "media types are case-insensitive";
   auto wrong_type = http(port(), "POST", "/echo", {{"Content-Type", "text/plain"}}, R"({"a":1})");
@@ -172,7 +186,8 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
   start();
   TestClient client(port());
   std::string chunk(1500, 'x');
-  client.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n" + chunk + "\r\n0\r\n\r\n");
+  client.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n" + chunk +
+                  "\r\n0\r\n\r\n");
   auto reply = client.read_reply();
   EXPECT_EQ(reply.status, 413u);
   EXPECT_TRUE(client.closed_within(1000ms));
@@ -200,8 +215,9 @@ TEST_F(ServerTest, OversizedHeadIs431AndClosed) {
 
 TEST_F(ServerTest, MalformedRequestIs400AndClosed) {
   start();
-  for (std::string raw : {"GARBAGE\r\n\r\n", "GET /ok HTTP/9.9\r\n\r\n", "GET /ok HTTP/1.1\r\nBad Header\r\n\r\n",
-                          "GET /ok HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
+  for (std::string raw :
+       {"GARBAGE\r\n\r\n", "GET /ok HTTP/9.9\r\n\r\n", "GET /ok HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /ok HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
     TestClient client(port());
     client.send_raw(raw);
     auto reply = client.read_reply();
@@ -300,8 +316,12 @@ TEST_F(ServerTest, CorsAllowsListedOriginsAndAnswersPreflight) {
   auto evil = http(port(), "GET", "/ok", {{"Origin", "https://evil.example"}});
   EXPECT_FALSE(evil.has_header("Access-Control-Allow-Origin"));
   EXPECT_EQ(evil.header("Vary"), "Origin");
-  EXPECT_EQ(http(port(), "GET", "/ok").header("Vary"), "Origin") << "caches must key on Origin even when absent";
-  EXPECT_EQ(http(port(), "OPTIONS", "/nowhere", {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}}).status, 404u);
+  EXPECT_EQ(http(port(), "GET", "/ok").header("Vary"), "Origin")
+      << "caches must key on Origin even when absent";
+  EXPECT_EQ(http(port(), "OPTIONS", "/nowhere",
+                 {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}})
+                .status,
+            404u);
 }
 
 TEST_F(ServerTest, PlainOptionsListsTheAllowedMethods) {

@@ -1,8 +1,8 @@
 // Every rejection the verifier must make, on hand-built tokens.
 #include "core/tokens/jwt.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace bartab::core::tokens {
 namespace {
@@ -38,7 +38,8 @@ class JwtTest : public ::testing::Test {
   }
 
   // A token with the given header and body JSON, signed with our key (or `signature`).
-  std::string forge(const std::string& header, const std::string& body, std::optional<std::string> signature = {}) {
+  std::string forge(const std::string& header, const std::string& body,
+                    std::optional<std::string> signature = {}) {
     auto input = base64url_encode(header) + "." + base64url_encode(body);
     if (signature) return input + "." + *signature;
     auto sig = crypto::ed25519_sign(key_, input);
@@ -86,10 +87,12 @@ TEST_F(JwtTest, Hs256KeyedWithThePublicKeyIsRefused) {
 }
 
 TEST_F(JwtTest, TypMustBeAtJwtAndCritIsRefused) {
-  EXPECT_EQ(error_of(verify(forge(R"({"alg":"EdDSA","typ":"JWT","kid":"k1"})", body_json()))), JwtError::bad_header);
-  EXPECT_EQ(error_of(verify(forge(R"({"alg":"EdDSA","kid":"k1"})", body_json()))), JwtError::bad_header);
-  EXPECT_EQ(error_of(verify(forge(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1","crit":["exp"]})", body_json()))),
+  EXPECT_EQ(error_of(verify(forge(R"({"alg":"EdDSA","typ":"JWT","kid":"k1"})", body_json()))),
             JwtError::bad_header);
+  EXPECT_EQ(error_of(verify(forge(R"({"alg":"EdDSA","kid":"k1"})", body_json()))), JwtError::bad_header);
+  EXPECT_EQ(
+      error_of(verify(forge(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1","crit":["exp"]})", body_json()))),
+      JwtError::bad_header);
 }
 
 TEST_F(JwtTest, KeyCarryingHeadersAreIgnored) {
@@ -102,7 +105,8 @@ TEST_F(JwtTest, KeyCarryingHeadersAreIgnored) {
   auto sig = crypto::ed25519_sign(attacker, input);
   EXPECT_EQ(error_of(verify(input + "." + base64url_encode(sig.data(), 64))), JwtError::bad_signature)
       << "signed by the embedded key, checked against ours";
-  EXPECT_TRUE(std::holds_alternative<AccessClaims>(verify(forge(header, body_json())))) << "headers merely ignored";
+  EXPECT_TRUE(std::holds_alternative<AccessClaims>(verify(forge(header, body_json()))))
+      << "headers merely ignored";
 }
 
 TEST_F(JwtTest, SignaturesMustBeRight) {
@@ -113,7 +117,8 @@ TEST_F(JwtTest, SignaturesMustBeRight) {
   auto tampered_body = forge(R"({"alg":"EdDSA","typ":"at+jwt","kid":"k1"})", body_json());
   auto parts_dot = tampered_body.find('.');
   auto other_body = base64url_encode(R"({"sub":"usr_admin"})");
-  auto swapped = tampered_body.substr(0, parts_dot + 1) + other_body + tampered_body.substr(tampered_body.rfind('.'));
+  auto swapped =
+      tampered_body.substr(0, parts_dot + 1) + other_body + tampered_body.substr(tampered_body.rfind('.'));
   EXPECT_EQ(error_of(verify(swapped)), JwtError::bad_signature);
   EXPECT_EQ(error_of(verify(token.substr(0, dot))), JwtError::malformed);
   EXPECT_EQ(error_of(verify(token + ".x")), JwtError::malformed);

@@ -1,10 +1,10 @@
 // The token verifier against a JWKS served over HTTP by an in-process server.
 #include "core/tokens/verifier.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 #include <thread>
 
 #include "core/errors.hpp"
@@ -179,10 +179,15 @@ TEST(Jwks, ParsingKeepsOnlyEd25519SigningKeys) {
   auto k = crypto::ed25519_generate();
   auto x = crypto::base64url_encode(k.public_key.data(), 32);
   auto set = parse_jwks(R"({"keys":[{"kty":"RSA","kid":"r","n":"x","e":"AQAB"},)"
-                        R"({"kty":"OKP","crv":"X25519","kid":"x","x":")" + x + R"("},)"
-                        R"({"kty":"OKP","crv":"Ed25519","kid":"enc","x":")" + x + R"(","use":"enc"},)"
+                        R"({"kty":"OKP","crv":"X25519","kid":"x","x":")" +
+                        x +
+                        R"("},)"
+                        R"({"kty":"OKP","crv":"Ed25519","kid":"enc","x":")" +
+                        x +
+                        R"(","use":"enc"},)"
                         R"({"kty":"OKP","crv":"Ed25519","kid":"short","x":"AAAA"},)"
-                        R"({"kty":"OKP","crv":"Ed25519","kid":"good","x":")" + x + R"("}]})");
+                        R"({"kty":"OKP","crv":"Ed25519","kid":"good","x":")" +
+                        x + R"("}]})");
   ASSERT_EQ(set.size(), 1u);
   EXPECT_TRUE(set.contains("good"));
   EXPECT_THROW(parse_jwks("[]"), std::runtime_error);

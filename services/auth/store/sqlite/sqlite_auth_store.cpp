@@ -40,14 +40,16 @@ std::array<std::uint8_t, N> to_array(const std::string& blob) {
 
 }  // namespace
 
-void SqliteAuthStore::in_transaction(const std::function<void()>& work) { transactions_.run(work); }
+void SqliteAuthStore::in_transaction(const std::function<void()>& work) {
+  transactions_.run(work);
+}
 
 bool SqliteAuthStore::insert_user(const User& u) {
   auto q = db_.cached(std::string("INSERT INTO users (") + kUserColumns +
                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(username) DO NOTHING");
-  q->bind_all(u.id, u.username, u.display_name, u.avatar, u.kind, std::int64_t{u.admin}, std::int64_t{u.disabled},
-              std::int64_t{u.deleted}, u.password_hash, u.owner_id, u.api_key_hash, u.bot_session_id, u.scopes,
-              u.created_ms);
+  q->bind_all(u.id, u.username, u.display_name, u.avatar, u.kind, std::int64_t{u.admin},
+              std::int64_t{u.disabled}, std::int64_t{u.deleted}, u.password_hash, u.owner_id, u.api_key_hash,
+              u.bot_session_id, u.scopes, u.created_ms);
   q->run();
   return db_.changes() == 1;
 }
@@ -59,7 +61,9 @@ std::optional<User> SqliteAuthStore::one_user(const std::string& where, const st
   return read_user(*q);
 }
 
-std::optional<User> SqliteAuthStore::user_by_id(const std::string& id) { return one_user("id", id); }
+std::optional<User> SqliteAuthStore::user_by_id(const std::string& id) {
+  return one_user("id", id);
+}
 
 std::optional<User> SqliteAuthStore::user_by_username(const std::string& username) {
   return one_user("username", username);
@@ -92,8 +96,9 @@ bool SqliteAuthStore::any_admin() {
 }
 
 std::vector<User> SqliteAuthStore::bots_of(const std::string& owner_id) {
-  auto q = db_.cached(std::string("SELECT ") + kUserColumns +
-                      " FROM users WHERE owner_id = ? AND kind = 'bot' AND deleted = 0 ORDER BY created_ms, id");
+  auto q =
+      db_.cached(std::string("SELECT ") + kUserColumns +
+                 " FROM users WHERE owner_id = ? AND kind = 'bot' AND deleted = 0 ORDER BY created_ms, id");
   q->bind(1, owner_id);
   std::vector<User> out;
   while (q->step()) out.push_back(read_user(*q));
@@ -124,13 +129,15 @@ void SqliteAuthStore::revoke_sessions_except(const std::string& user_id, const s
 
 void SqliteAuthStore::insert_refresh_token(const RefreshToken& t) {
   auto q = db_.cached(
-      "INSERT INTO refresh_tokens (token_hash, session_id, rotated, created_ms, expires_ms) VALUES (?,?,?,?,?)");
+      "INSERT INTO refresh_tokens (token_hash, session_id, rotated, created_ms, expires_ms) VALUES "
+      "(?,?,?,?,?)");
   q->bind_all(t.token_hash, t.session_id, std::int64_t{t.rotated}, t.created_ms, t.expires_ms).run();
 }
 
 std::optional<RefreshToken> SqliteAuthStore::refresh_token(const std::string& token_hash) {
   auto q = db_.cached(
-      "SELECT token_hash, session_id, rotated, created_ms, expires_ms FROM refresh_tokens WHERE token_hash = ?");
+      "SELECT token_hash, session_id, rotated, created_ms, expires_ms FROM refresh_tokens WHERE token_hash = "
+      "?");
   q->bind(1, token_hash);
   if (!q->step()) return std::nullopt;
   return RefreshToken{q->text(0), q->text(1), q->int64(2) != 0, q->int64(3), q->int64(4)};
@@ -144,16 +151,19 @@ bool SqliteAuthStore::mark_rotated(const std::string& token_hash) {
 
 void SqliteAuthStore::insert_invite(const Invite& i) {
   auto q = db_.cached(
-      "INSERT INTO invites (code_hash, created_by, admin, created_ms, expires_ms, used_by) VALUES (?,?,?,?,?,?)");
+      "INSERT INTO invites (code_hash, created_by, admin, created_ms, expires_ms, used_by) VALUES "
+      "(?,?,?,?,?,?)");
   q->bind_all(i.code_hash, i.created_by, std::int64_t{i.admin}, i.created_ms, i.expires_ms, i.used_by).run();
 }
 
 std::optional<Invite> SqliteAuthStore::invite(const std::string& code_hash) {
   auto q = db_.cached(
-      "SELECT code_hash, created_by, admin, created_ms, expires_ms, used_by FROM invites WHERE code_hash = ?");
+      "SELECT code_hash, created_by, admin, created_ms, expires_ms, used_by FROM invites WHERE code_hash = "
+      "?");
   q->bind(1, code_hash);
   if (!q->step()) return std::nullopt;
-  return Invite{q->text(0), q->optional_text(1), q->int64(2) != 0, q->int64(3), q->int64(4), q->optional_text(5)};
+  return Invite{q->text(0),  q->optional_text(1), q->int64(2) != 0,
+                q->int64(3), q->int64(4),         q->optional_text(5)};
 }
 
 bool SqliteAuthStore::use_invite(const std::string& code_hash, const std::string& user_id) {

@@ -14,9 +14,8 @@ constexpr const char* kRoomColumns = "room_id, name, topic, visibility, creator,
 constexpr const char* kMemberColumns = "room_id, user_id, membership, role, since_pos, inviter";
 
 Event read_event(const Statement& q) {
-  return Event{q.int64(0),         q.text(1),          q.int64(2),         q.text(3),
-               q.text(4),          q.text(5),          q.text(6),          q.int64(7),
-               q.optional_text(8), q.optional_text(9), q.optional_text(10)};
+  return Event{q.int64(0), q.text(1),  q.int64(2),         q.text(3),          q.text(4),          q.text(5),
+               q.text(6),  q.int64(7), q.optional_text(8), q.optional_text(9), q.optional_text(10)};
 }
 
 Room read_room(const Statement& q) {
@@ -29,7 +28,9 @@ Membership read_member(const Statement& q) {
 
 }  // namespace
 
-void SqliteChatStore::in_transaction(const std::function<void()>& work) { transactions_.run(work); }
+void SqliteChatStore::in_transaction(const std::function<void()>& work) {
+  transactions_.run(work);
+}
 
 void SqliteChatStore::insert_room(const Room& r) {
   auto q = db_.cached(std::string("INSERT INTO rooms (") + kRoomColumns + ") VALUES (?,?,?,?,?,?,?)");
@@ -53,15 +54,18 @@ std::vector<Room> SqliteChatStore::public_rooms(std::size_t limit) {
 }
 
 void SqliteChatStore::put_membership(const Membership& m) {
-  auto q = db_.cached(std::string("INSERT INTO memberships (") + kMemberColumns +
-                      ") VALUES (?,?,?,?,?,?) ON CONFLICT(room_id, user_id) DO UPDATE SET "
-                      "membership = excluded.membership, role = excluded.role, since_pos = excluded.since_pos, "
-                      "inviter = excluded.inviter");
+  auto q =
+      db_.cached(std::string("INSERT INTO memberships (") + kMemberColumns +
+                 ") VALUES (?,?,?,?,?,?) ON CONFLICT(room_id, user_id) DO UPDATE SET "
+                 "membership = excluded.membership, role = excluded.role, since_pos = excluded.since_pos, "
+                 "inviter = excluded.inviter");
   q->bind_all(m.room_id, m.user_id, m.membership, m.role, m.since_pos, m.inviter).run();
 }
 
-std::optional<Membership> SqliteChatStore::membership(const std::string& room_id, const std::string& user_id) {
-  auto q = db_.cached(std::string("SELECT ") + kMemberColumns + " FROM memberships WHERE room_id = ? AND user_id = ?");
+std::optional<Membership> SqliteChatStore::membership(const std::string& room_id,
+                                                      const std::string& user_id) {
+  auto q = db_.cached(std::string("SELECT ") + kMemberColumns +
+                      " FROM memberships WHERE room_id = ? AND user_id = ?");
   q->bind_all(room_id, user_id);
   if (!q->step()) return std::nullopt;
   return read_member(*q);
@@ -113,9 +117,19 @@ Event SqliteChatStore::append(const NewEvent& e) {
   auto insert = db_.cached(
       "INSERT INTO events (room_id, seq, event_id, sender, type, content, ts, txn_id, session_id) "
       "VALUES (?,?,?,?,?,?,?,?,?)");
-  insert->bind_all(e.room_id, seq, e.event_id, e.sender, e.type, e.content, e.ts, e.txn_id, e.session_id).run();
-  return Event{db_.last_insert_rowid(), e.room_id, seq,     e.event_id,   e.sender,    e.type,
-               e.content,               e.ts,      e.txn_id, e.session_id, std::nullopt};
+  insert->bind_all(e.room_id, seq, e.event_id, e.sender, e.type, e.content, e.ts, e.txn_id, e.session_id)
+      .run();
+  return Event{db_.last_insert_rowid(),
+               e.room_id,
+               seq,
+               e.event_id,
+               e.sender,
+               e.type,
+               e.content,
+               e.ts,
+               e.txn_id,
+               e.session_id,
+               std::nullopt};
 }
 
 std::int64_t SqliteChatStore::max_pos() {
@@ -159,8 +173,8 @@ std::optional<TxnRecord> SqliteChatStore::txn(const std::string& session_id, con
   return TxnRecord{q->text(0), q->int64(1)};
 }
 
-void SqliteChatStore::put_txn(const std::string& session_id, const std::string& room_id, const std::string& txn_id,
-                              const TxnRecord& record, std::int64_t created_ms) {
+void SqliteChatStore::put_txn(const std::string& session_id, const std::string& room_id,
+                              const std::string& txn_id, const TxnRecord& record, std::int64_t created_ms) {
   auto q = db_.cached(
       "INSERT INTO txns (session_id, room_id, txn_id, event_id, seq, created_ms) VALUES (?,?,?,?,?,?)");
   q->bind_all(session_id, room_id, txn_id, record.event_id, record.seq, created_ms).run();
@@ -174,7 +188,8 @@ std::optional<std::string> SqliteChatStore::meta(const std::string& key) {
 }
 
 void SqliteChatStore::put_meta(const std::string& key, const std::string& value) {
-  auto q = db_.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  auto q = db_.cached(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   q->bind(1, key);
   q->bind_blob(2, value.data(), value.size());
   q->run();

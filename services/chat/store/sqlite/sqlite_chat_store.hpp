@@ -33,8 +33,10 @@ class SqliteChatStore final : public ChatStore {
   Event append(const NewEvent& e) override;
   std::int64_t max_pos() override;
   std::optional<Event> event(const std::string& event_id) override;
-  std::vector<Event> events_after(const std::string& room_id, std::int64_t after_seq, std::size_t limit) override;
-  std::vector<Event> events_before(const std::string& room_id, std::int64_t before_seq, std::size_t limit) override;
+  std::vector<Event> events_after(const std::string& room_id, std::int64_t after_seq,
+                                  std::size_t limit) override;
+  std::vector<Event> events_before(const std::string& room_id, std::int64_t before_seq,
+                                   std::size_t limit) override;
 
   std::optional<TxnRecord> txn(const std::string& session_id, const std::string& room_id,
                                const std::string& txn_id) override;

@@ -1,7 +1,7 @@
 #include "services/auth/service/key_ring.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace bartab::auth {
 namespace {

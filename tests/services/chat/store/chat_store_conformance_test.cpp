@@ -1,12 +1,12 @@
 // One suite every ChatStore implementation must pass, through StoreRunner only.
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
-#include "support/temp_dir.hpp"
 #include <map>
 #include <thread>
+#include "support/temp_dir.hpp"
 
 #include "services/chat/store/store_runner.hpp"
 
@@ -140,7 +140,8 @@ TEST_P(ChatStoreConformance, ConcurrentGroupCommittedAppendsStayGaplessAndExactl
         io,
         [&, i]() -> boost::asio::awaitable<void> {
           Event appended;
-          auto op = runner_->write([&](ChatStore& s) { appended = s.append(message("room_a", "evt_" + std::to_string(i))); });
+          auto op = runner_->write(
+              [&](ChatStore& s) { appended = s.append(message("room_a", "evt_" + std::to_string(i))); });
           co_await std::move(op);
           std::lock_guard lock(mutex);
           by_seq.emplace(appended.seq, appended.event_id);
