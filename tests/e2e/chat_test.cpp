@@ -318,11 +318,99 @@ TEST_F(ChatRooms, EveryRouteNeedsAToken) {
                                                         {"POST", "/v1/rooms/room_x/invite"},
                                                         {"PUT", "/v1/rooms/room_x/send/t"},
                                                         {"GET", "/v1/rooms/room_x/events"},
-                                                        {"GET", "/v1/rooms/room_x/events/evt_x"}}) {
+                                                        {"GET", "/v1/rooms/room_x/events/evt_x"},
+                                                        {"POST", "/v1/rooms/room_x/kick"},
+                                                        {"POST", "/v1/rooms/room_x/ban"},
+                                                        {"POST", "/v1/rooms/room_x/unban"},
+                                                        {"PUT", "/v1/rooms/room_x/state/name"}}) {
     auto reply = http(server_->port, method, target);
     EXPECT_EQ(reply.status, 401u) << method << " " << target;
     EXPECT_TRUE(reply.header("WWW-Authenticate").starts_with("Bearer")) << target;
   }
+}
+
+TEST_F(ChatRooms, RolesDecideWhoMayKickBanAndUnban) {
+  auto room = create(*alice_, "public");
+  ASSERT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  ASSERT_EQ(call(*carol_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  auto path = "/v1/rooms/" + room;
+  // A member kicks nobody.
+  EXPECT_EQ(call(*bob_, "POST", path + "/kick", json::object{{"user_id", carol_->user_id}}).status, 403u);
+  // The owner makes bob an admin; an admin kicks a member but not the owner.
+  auto roles =
+      call(*alice_, "PUT", path + "/state/roles", json::object{{"value", {{bob_->user_id, "admin"}}}});
+  ASSERT_EQ(roles.status, 200u) << roles.body;
+  EXPECT_EQ(
+      call(*bob_, "PUT", path + "/state/roles", json::object{{"value", {{carol_->user_id, "admin"}}}}).status,
+      403u)
+      << "only the owner changes roles";
+  EXPECT_EQ(call(*bob_, "POST", path + "/kick", json::object{{"user_id", alice_->user_id}}).status, 403u);
+  auto kicked =
+      call(*bob_, "POST", path + "/kick", json::object{{"user_id", carol_->user_id}, {"reason", "spam"}});
+  EXPECT_EQ(kicked.status, 200u) << kicked.body;
+  EXPECT_EQ(send(*carol_, room, "after-kick", "hi").status, 403u);
+  EXPECT_EQ(call(*bob_, "POST", path + "/kick", json::object{{"user_id", carol_->user_id}}).status, 404u)
+      << "not in the room any more";
+  // A kicked member may rejoin a public room; a banned one may not.
+  EXPECT_EQ(call(*carol_, "POST", path + "/join").status, 200u);
+  EXPECT_EQ(call(*bob_, "POST", path + "/ban", json::object{{"user_id", carol_->user_id}}).status, 200u);
+  auto rejoin = call(*carol_, "POST", path + "/join");
+  EXPECT_EQ(rejoin.status, 403u);
+  EXPECT_EQ(code(rejoin), "forbidden");
+  EXPECT_EQ(call(*alice_, "POST", path + "/invite", json::object{{"user_id", carol_->user_id}}).status, 403u)
+      << "a banned user cannot be invited";
+  EXPECT_EQ(call(*bob_, "POST", path + "/unban", json::object{{"user_id", carol_->user_id}}).status, 200u);
+  EXPECT_EQ(call(*bob_, "POST", path + "/unban", json::object{{"user_id", carol_->user_id}}).status, 404u);
+  EXPECT_EQ(call(*carol_, "POST", path + "/join").status, 200u);
+  EXPECT_EQ(call(*alice_, "POST", path + "/kick", json::object{{"user_id", alice_->user_id}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "POST", path + "/ban", json::object{{"user_id", "carol"}}).status, 400u);
+  // The member events tell the story.
+  auto events =
+      json::parse(call(*alice_, "GET", path + "/events?dir=f&limit=500").body).at("events").as_array();
+  std::vector<std::string> carols;
+  for (const auto& e : events) {
+    if (e.at("type").as_string() == "member" &&
+        e.at("content").at("user_id").as_string() == carol_->user_id) {
+      carols.emplace_back(e.at("content").at("membership").as_string());
+    }
+  }
+  EXPECT_EQ(carols, (std::vector<std::string>{"join", "leave", "join", "ban", "leave", "join"}));
+}
+
+TEST_F(ChatRooms, StateChangesNameTopicAndRoles) {
+  auto room = create(*alice_, "private", json::array{bob_->user_id});
+  ASSERT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  auto path = "/v1/rooms/" + room + "/state/";
+  auto named = call(*alice_, "PUT", path + "name", json::object{{"value", "Renamed"}});
+  ASSERT_EQ(named.status, 200u) << named.body;
+  EXPECT_TRUE(json::parse(named.body).as_object().contains("seq"));
+  EXPECT_EQ(json::parse(call(*bob_, "GET", "/v1/rooms/" + room).body).at("name").as_string(), "Renamed");
+  EXPECT_EQ(call(*bob_, "PUT", path + "topic", json::object{{"value", "mine now"}}).status, 403u)
+      << "members do not";
+  EXPECT_EQ(call(*alice_, "PUT", path + "topic", json::object{{"value", 5}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "PUT", path + "name", json::object{{"value", ""}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "PUT", path + "colour", json::object{{"value", "red"}}).status, 400u);
+  EXPECT_EQ(call(*alice_, "PUT", path + "name", json::object{}).status, 400u);
+  EXPECT_EQ(call(*alice_, "PUT", path + "roles", json::object{{"value", {{bob_->user_id, "owner"}}}}).status,
+            400u);
+  EXPECT_EQ(
+      call(*alice_, "PUT", path + "roles", json::object{{"value", {{carol_->user_id, "admin"}}}}).status,
+      400u)
+      << "not a member";
+  EXPECT_EQ(
+      call(*alice_, "PUT", path + "roles", json::object{{"value", {{alice_->user_id, "member"}}}}).status,
+      400u)
+      << "the owner stays owner";
+  ASSERT_EQ(call(*alice_, "PUT", path + "roles", json::object{{"value", {{bob_->user_id, "admin"}}}}).status,
+            200u);
+  EXPECT_EQ(call(*bob_, "PUT", path + "topic", json::object{{"value", "admins may"}}).status, 200u);
+  auto members =
+      json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/members").body).at("members").as_array();
+  for (const auto& m : members) {
+    if (m.at("user_id").as_string() == bob_->user_id) EXPECT_EQ(m.at("role").as_string(), "admin");
+  }
+  EXPECT_EQ(call(*carol_, "PUT", path + "name", json::object{{"value", "x"}}).status, 404u)
+      << "outsiders see nothing";
 }
 
 TEST_F(ChatRooms, RoomCreationValidatesItsInput) {

@@ -58,6 +58,19 @@ json::object summary_json(const RoomSummary& s) {
   return out;
 }
 
+// The three moderation routes differ only in the sanction.
+core::http::RouteSpec moderation_route(std::string pattern, ChatService::Sanction sanction, ChatService& s,
+                                       core::tokens::TokenVerifier& v) {
+  return {bhttp::verb::post, std::move(pattern), [&s, &v, sanction](Request& r) -> awaitable<Response> {
+            auto caller = co_await core::tokens::authenticate(r, v);
+            auto body = r.json_object();
+            auto room_id = std::string(r.param("room_id"));
+            co_await s.moderate(caller, room_id, sanction, required_string(body, "user_id"),
+                                core::optional_string(body, "reason"));
+            co_return core::http::json_response(200, {{"room_id", room_id}});
+          }};
+}
+
 }  // namespace
 
 std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::tokens::TokenVerifier& verifier) {
@@ -160,6 +173,23 @@ std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::token
          auto room_id = std::string(r.param("room_id"));
          co_await s.invite(caller, room_id, required_string(body, "user_id"));
          co_return core::http::json_response(200, {{"room_id", room_id}});
+       }},
+
+      // POST /v1/rooms/{room_id}/kick, /ban, /unban: needs a higher role than the target.
+      moderation_route("/v1/rooms/{room_id}/kick", ChatService::Sanction::kick, s, v),
+      moderation_route("/v1/rooms/{room_id}/ban", ChatService::Sanction::ban, s, v),
+      moderation_route("/v1/rooms/{room_id}/unban", ChatService::Sanction::unban, s, v),
+
+      // PUT /v1/rooms/{room_id}/state/{key}: name and topic (admin), roles (owner).
+      {V::put, "/v1/rooms/{room_id}/state/{key}",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         const auto* value = body.if_contains("value");
+         if (value == nullptr) core::throw_bad_request("value is required");
+         auto set = co_await s.set_state(caller, std::string(r.param("room_id")), std::string(r.param("key")),
+                                         *value);
+         co_return core::http::json_response(200, {{"event_id", set.event_id}, {"seq", set.seq}});
        }},
 
       // PUT /v1/rooms/{room_id}/send/{txn_id}: append an event, once per (session, room, txn_id).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <map>
 
 #include "core/errors.hpp"
 
@@ -262,6 +263,96 @@ asio::awaitable<void> ChatService::invite(AccessClaims caller, std::string room_
         {room_id, user_id, "invite", target ? target->role : "member", appended.pos, caller.sub});
   });
   co_await std::move(op);
+}
+
+asio::awaitable<void> ChatService::moderate(AccessClaims caller, std::string room_id, Sanction sanction,
+                                            std::string user_id, std::optional<std::string> reason) {
+  auto summary = co_await visible_room(caller, room_id);
+  if (!joined(summary.mine)) core::throw_forbidden("only members moderate");
+  if (!plausible_id(user_id, "usr_")) core::throw_bad_request("user_id must be a user id (usr_...)");
+  if (user_id == caller.sub) core::throw_bad_request("use leave to leave a room");
+  if (reason && reason->size() > kMaxTopic) core::throw_bad_request("reason is at most 1024 bytes");
+  auto membership = sanction == Sanction::ban ? "ban" : "leave";
+  json::object content{{"user_id", user_id}, {"membership", membership}};
+  if (reason) content["reason"] = *reason;
+  NewEvent event{room_id,         new_id("evt_"), caller.sub,  "member", json::serialize(content),
+                 clock_.now_ms(), std::nullopt,   std::nullopt};
+  auto op = store_->write([&](ChatStore& s) {
+    auto mine = s.membership(room_id, caller.sub);
+    if (!joined(mine)) core::throw_forbidden("only members moderate");
+    auto target = s.membership(room_id, user_id);
+    auto target_rank = rank(target ? target->role : "member");
+    if (rank(mine->role) <= target_rank || rank(mine->role) < rank("admin")) {
+      core::throw_forbidden("this needs a higher role than the target's");
+    }
+    bool present = target && (target->membership == "join" || target->membership == "invite");
+    if (sanction == Sanction::kick && !present) core::throw_not_found("that user is not in this room");
+    if (sanction == Sanction::unban && (!target || target->membership != "ban")) {
+      core::throw_not_found("that user is not banned here");
+    }
+    if (sanction == Sanction::ban && target && target->membership == "ban") return;
+    auto appended = s.append(event);
+    s.put_membership(
+        {room_id, user_id, membership, target ? target->role : "member", appended.pos, std::nullopt});
+  });
+  co_await std::move(op);
+}
+
+asio::awaitable<SendResult> ChatService::set_state(AccessClaims caller, std::string room_id, std::string key,
+                                                   json::value value) {
+  auto summary = co_await visible_room(caller, room_id);
+  if (!joined(summary.mine)) core::throw_forbidden("only members change room state");
+  std::map<std::string, std::string> roles;
+  if (key == "name" || key == "topic") {
+    if (!value.is_string()) core::throw_bad_request("value must be a string");
+    auto size = value.get_string().size();
+    if (key == "name" && (size == 0 || size > kMaxName)) core::throw_bad_request("name is 1 to 255 bytes");
+    if (key == "topic" && size > kMaxTopic) core::throw_bad_request("topic is at most 1024 bytes");
+  } else if (key == "roles") {
+    if (!value.is_object() || value.get_object().empty()) {
+      core::throw_bad_request("value maps user ids to \"admin\" or \"member\"");
+    }
+    for (const auto& [user, role] : value.get_object()) {
+      bool ok = plausible_id(user, "usr_") && role.is_string() &&
+                (role.get_string() == "admin" || role.get_string() == "member");
+      if (!ok) core::throw_bad_request("value maps user ids to \"admin\" or \"member\"");
+      roles.emplace(std::string(user), std::string(role.get_string()));
+    }
+  } else {
+    core::throw_bad_request("state keys are name, topic and roles");
+  }
+  json::object content{{"key", key}, {"value", value}};
+  NewEvent event{room_id,         new_id("evt_"), caller.sub,  "state", json::serialize(content),
+                 clock_.now_ms(), std::nullopt,   std::nullopt};
+  SendResult result;
+  auto op = store_->write([&](ChatStore& s) {
+    auto mine = s.membership(room_id, caller.sub);
+    if (!joined(mine)) core::throw_forbidden("only members change room state");
+    bool allowed = key == "roles" ? mine->role == "owner" : rank(mine->role) >= rank("admin");
+    if (!allowed)
+      core::throw_forbidden(key == "roles" ? "only the owner changes roles" : "this needs the admin role");
+    for (const auto& [user, role] : roles) {
+      auto target = s.membership(room_id, user);
+      if (!target || target->membership != "join")
+        core::throw_bad_request(user + " is not a member of this room");
+      if (target->role == "owner") core::throw_bad_request("the owner's role does not change");
+    }
+    auto appended = s.append(event);
+    if (key == "roles") {
+      for (const auto& [user, role] : roles) {
+        auto target = *s.membership(room_id, user);
+        target.role = role;
+        s.put_membership(target);
+      }
+    } else {
+      auto room = *s.room(room_id);
+      s.update_room(room_id, key == "name" ? std::string(value.get_string()) : room.name,
+                    key == "topic" ? std::string(value.get_string()) : room.topic);
+    }
+    result = {appended.event_id, appended.seq};
+  });
+  co_await std::move(op);
+  co_return result;
 }
 
 asio::awaitable<SendResult> ChatService::send(AccessClaims caller, std::string room_id, std::string txn_id,

@@ -58,6 +58,15 @@ class ChatService {
   boost::asio::awaitable<void> invite(core::tokens::AccessClaims caller, std::string room_id,
                                       std::string user_id);
 
+  // Moderation: the caller needs a higher role than the target (unban: admin or up).
+  enum class Sanction { kick, ban, unban };
+  boost::asio::awaitable<void> moderate(core::tokens::AccessClaims caller, std::string room_id,
+                                        Sanction sanction, std::string user_id,
+                                        std::optional<std::string> reason);
+  // PUT state/{key}: name and topic (admin or up), roles (owner only).
+  boost::asio::awaitable<SendResult> set_state(core::tokens::AccessClaims caller, std::string room_id,
+                                               std::string key, boost::json::value value);
+
   boost::asio::awaitable<SendResult> send(core::tokens::AccessClaims caller, std::string room_id,
                                           std::string txn_id, std::string type, boost::json::object content);
   boost::asio::awaitable<HistoryPage> history(core::tokens::AccessClaims caller, std::string room_id,

@@ -71,6 +71,7 @@ class ChatStore {
   virtual void insert_room(const Room& room) = 0;
   virtual std::optional<Room> room(const std::string& room_id) = 0;
   virtual std::vector<Room> public_rooms(std::size_t limit) = 0;
+  virtual void update_room(const std::string& room_id, const std::string& name, const std::string& topic) = 0;
 
   virtual void put_membership(const Membership& m) = 0;
   virtual std::optional<Membership> membership(const std::string& room_id, const std::string& user_id) = 0;

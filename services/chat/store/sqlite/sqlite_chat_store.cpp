@@ -53,6 +53,12 @@ std::vector<Room> SqliteChatStore::public_rooms(std::size_t limit) {
   return out;
 }
 
+void SqliteChatStore::update_room(const std::string& room_id, const std::string& name,
+                                  const std::string& topic) {
+  auto q = db_.cached("UPDATE rooms SET name = ?, topic = ? WHERE room_id = ?");
+  q->bind_all(name, topic, room_id).run();
+}
+
 void SqliteChatStore::put_membership(const Membership& m) {
   auto q =
       db_.cached(std::string("INSERT INTO memberships (") + kMemberColumns +

@@ -22,6 +22,7 @@ class SqliteChatStore final : public ChatStore {
   void insert_room(const Room& room) override;
   std::optional<Room> room(const std::string& room_id) override;
   std::vector<Room> public_rooms(std::size_t limit) override;
+  void update_room(const std::string& room_id, const std::string& name, const std::string& topic) override;
 
   void put_membership(const Membership& m) override;
   std::optional<Membership> membership(const std::string& room_id, const std::string& user_id) override;
