@@ -6,6 +6,7 @@
 #include <csignal>
 #include <thread>
 
+#include "e2e/chat_fixture.hpp"
 #include "e2e/harness.hpp"
 #include "support/test_client.hpp"
 
@@ -69,66 +70,11 @@ TEST(ChatShapes, ChatAloneIsNotReadyUntilAuthAnswersThenSurvivesAuthGoingAway) {
 
 // --- rooms, membership, send and history over HTTP -------------------------------
 
-namespace json = boost::json;
-
-struct Account {
-  std::string user_id;
-  std::string token;
-};
-
-class ChatRooms : public ::testing::Test {
+// Accounts on one `bartab up` shared by the suite (tests/e2e/chat_fixture.hpp).
+class ChatRooms : public ChatFixture {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new RunningServer({"--registration", "open", "--set", "ratelimit.register_per_hour=1000"});
-    alice_ = new Account(signup("alice"));
-    bob_ = new Account(signup("bob"));
-    carol_ = new Account(signup("carol"));
-  }
-  static void TearDownTestSuite() {
-    delete alice_;
-    delete bob_;
-    delete carol_;
-    delete server_;
-  }
-
-  static Account signup(const std::string& name) {
-    json::object body{{"username", name}, {"password", "correct horse"}};
-    auto reply = http(server_->port, "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
-                      json::serialize(body));
-    auto parsed = json::parse(reply.body);
-    return {std::string(parsed.at("user_id").as_string()),
-            std::string(parsed.at("access_token").as_string())};
-  }
-
-  static Reply call(const Account& who, const std::string& method, const std::string& target,
-                    const json::value& body = nullptr) {
-    Headers headers{{"Authorization", "Bearer " + who.token}};
-    if (body.is_null()) return http(server_->port, method, target, headers);
-    headers.emplace_back("Content-Type", "application/json");
-    return http(server_->port, method, target, headers, json::serialize(body));
-  }
-
-  static std::string create(const Account& who, const std::string& visibility, json::array invite = {}) {
-    auto reply = call(who, "POST", "/v1/rooms",
-                      json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
-    EXPECT_EQ(reply.status, 201u) << reply.body;
-    return std::string(json::parse(reply.body).at("room_id").as_string());
-  }
-
-  static Reply send(const Account& who, const std::string& room, const std::string& txn,
-                    const std::string& body) {
-    return call(who, "PUT", "/v1/rooms/" + room + "/send/" + txn,
-                json::object{{"type", "message"}, {"content", {{"body", body}}}});
-  }
-
-  static std::string code(const Reply& reply) {
-    return std::string(json::parse(reply.body).at("error").at("code").as_string());
-  }
-
-  static inline RunningServer* server_ = nullptr;
-  static inline Account* alice_ = nullptr;
-  static inline Account* bob_ = nullptr;
-  static inline Account* carol_ = nullptr;
+  static void SetUpTestSuite() { start(); }
+  static void TearDownTestSuite() { stop(); }
 };
 
 TEST_F(ChatRooms, CreatorOwnsTheRoomAndSeesItsSummary) {
@@ -423,6 +369,98 @@ TEST_F(ChatRooms, RoomCreationValidatesItsInput) {
   EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", "x"}, {"invite", {"bob"}}}).status,
             400u);
   EXPECT_EQ(call(*alice_, "POST", "/v1/rooms", json::object{{"name", std::string(300, 'n')}}).status, 400u);
+}
+
+// --- redaction and receipts ---------------------------------------------------------
+
+TEST_F(ChatRooms, RedactionErasesContentKeepsThePlaceAndFollowsRoles) {
+  auto room = create(*alice_, "public");
+  for (auto* who : {bob_, carol_}) ASSERT_EQ(call(*who, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  auto id_of = [](const Reply& r) { return std::string(json::parse(r.body).at("event_id").as_string()); };
+  auto bobs = id_of(send(*bob_, room, "r1", "oops"));
+  auto alices = id_of(send(*alice_, room, "r2", "owner speaking"));
+  auto redact = [&](const Account& who, const std::string& event, const json::value& body = json::object{}) {
+    return call(who, "POST", "/v1/rooms/" + room + "/events/" + event + "/redact", body);
+  };
+
+  EXPECT_EQ(redact(*carol_, bobs).status, 403u) << "a member redacts only their own events";
+  EXPECT_EQ(redact(*bob_, alices).status, 403u) << "not the owner's";
+  auto done = redact(*alice_, bobs, json::object{{"reason", "spam"}});
+  ASSERT_EQ(done.status, 200u) << done.body;
+  auto redaction = json::parse(done.body);
+  EXPECT_EQ(id_of(redact(*alice_, bobs)), redaction.at("event_id").as_string())
+      << "redacting twice appends nothing";
+
+  auto erased = json::parse(call(*carol_, "GET", "/v1/rooms/" + room + "/events/" + bobs).body);
+  EXPECT_EQ(erased.at("content"), json::object{});
+  EXPECT_EQ(erased.at("redacted_by"), redaction.at("event_id"));
+  EXPECT_EQ(erased.at("type"), "message") << "the event keeps its place and type";
+  auto record =
+      json::parse(call(*carol_, "GET",
+                       "/v1/rooms/" + room + "/events/" + std::string(redaction.at("event_id").as_string()))
+                      .body);
+  EXPECT_EQ(record.at("type"), "redaction");
+  EXPECT_EQ(record.at("content").at("event_id").as_string(), bobs);
+  EXPECT_EQ(record.at("content").at("reason"), "spam");
+  EXPECT_EQ(record.at("seq").as_int64(), redaction.at("seq").as_int64());
+
+  auto carols = id_of(send(*carol_, room, "r3", "mine to take back"));
+  EXPECT_EQ(redact(*carol_, carols).status, 200u) << "one's own event";
+  auto history =
+      json::parse(call(*alice_, "GET", "/v1/rooms/" + room + "/events?dir=f").body).at("events").as_array();
+  auto state = std::find_if(history.begin(), history.end(),
+                            [](const json::value& e) { return e.at("type") == "state"; });
+  ASSERT_NE(state, history.end());
+  EXPECT_EQ(redact(*alice_, std::string(state->at("event_id").as_string())).status, 400u);
+  EXPECT_EQ(redact(*alice_, "evt_doesnotexist").status, 404u);
+  EXPECT_EQ(redact(*dave_, alices).status, 403u) << "a non-member of a public room";
+  EXPECT_EQ(redact(*alice_, alices, json::object{{"reason", 5}}).status, 400u);
+}
+
+TEST_F(ChatRooms, ReceiptsMoveTheReadMarkerForwardAndSetUnread) {
+  auto room = create(*alice_, "public");
+  ASSERT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/send/before",
+                 json::object{{"type", "message"}, {"content", {{"body", "old"}}}})
+                .status,
+            200u);
+  ASSERT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/join").status, 200u);
+  auto unread_of = [&](const Account& who) {
+    auto rooms = json::parse(call(who, "GET", "/v1/rooms").body).at("rooms").as_array();
+    for (const auto& r : rooms) {
+      if (r.at("room_id").as_string() == room) return r.at("unread").as_int64();
+    }
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(unread_of(*bob_), 0) << "what was said before joining is not unread";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.emplace_back(
+        json::parse(send(*alice_, room, "u" + std::to_string(i), "m").body).at("event_id").as_string());
+  ASSERT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/send/react",
+                 json::object{{"type", "reaction"}, {"content", {{"event_id", ids[0]}, {"key", "+1"}}}})
+                .status,
+            200u);
+  EXPECT_EQ(unread_of(*bob_), 3) << "messages only";
+  EXPECT_EQ(unread_of(*alice_), 0) << "one's own messages are read";
+
+  auto receipt = [&](const Account& who, const std::string& event) {
+    return call(who, "POST", "/v1/rooms/" + room + "/receipt", json::object{{"event_id", event}});
+  };
+  auto moved = receipt(*bob_, ids[1]);
+  ASSERT_EQ(moved.status, 200u) << moved.body;
+  EXPECT_EQ(json::parse(moved.body).at("unread"), 1);
+  EXPECT_EQ(unread_of(*bob_), 1);
+  EXPECT_EQ(json::parse(receipt(*bob_, ids[0]).body).at("unread"), 1) << "the marker never moves back";
+  ASSERT_EQ(send(*bob_, room, "reply", "read it all").status, 200u);
+  EXPECT_EQ(unread_of(*bob_), 0) << "speaking marks the room read";
+
+  EXPECT_EQ(receipt(*bob_, "evt_doesnotexist").status, 400u);
+  EXPECT_EQ(call(*bob_, "POST", "/v1/rooms/" + room + "/receipt", json::object{}).status, 400u);
+  EXPECT_EQ(receipt(*carol_, ids[0]).status, 403u) << "not a member of the public room";
+  auto other = create(*alice_, "private");
+  EXPECT_EQ(receipt(*bob_, ids[0]).status, 200u);
+  EXPECT_EQ(call(*bob_, "POST", "/v1/rooms/" + other + "/receipt", json::object{{"event_id", ids[0]}}).status,
+            404u);
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ std::optional<std::vector<EventPtr>> RoomTails::between(const std::string& room_
   const auto& events = it->second.events;
   auto first = std::upper_bound(events.begin(), events.end(), after_pos,
                                 [](std::int64_t pos, const EventPtr& e) { return pos < e->pos; });
-  for (auto e = first; e != events.end() && (*e)->pos <= upto_pos && out.size() < limit; ++e) out.push_back(*e);
+  for (auto e = first; e != events.end() && (*e)->pos <= upto_pos && out.size() < limit; ++e)
+    out.push_back(*e);
   return out;
 }
 

@@ -57,8 +57,12 @@ class SyncHub::MemorySource final : public SyncSource {
     return it == read.end() ? 0 : it->second;
   }
   std::uint64_t typing_serial() override { return hub_.typing_.serial(); }
-  std::uint64_t typing_changed_at(const std::string& room_id) override { return hub_.typing_.changed_at(room_id); }
-  std::vector<std::string> typing(const std::string& room_id) override { return hub_.typing_.typing(room_id); }
+  std::uint64_t typing_changed_at(const std::string& room_id) override {
+    return hub_.typing_.changed_at(room_id);
+  }
+  std::vector<std::string> typing(const std::string& room_id) override {
+    return hub_.typing_.typing(room_id);
+  }
 
  private:
   const UserView& view(const std::string& user_id) {

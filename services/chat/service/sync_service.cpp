@@ -73,7 +73,9 @@ class StoreSource final : public SyncSource {
     return r ? r->messages : 0;
   }
   std::uint64_t typing_serial() override { return hub_.typing_serial(); }
-  std::uint64_t typing_changed_at(const std::string& room_id) override { return hub_.typing_changed_at(room_id); }
+  std::uint64_t typing_changed_at(const std::string& room_id) override {
+    return hub_.typing_changed_at(room_id);
+  }
   std::vector<std::string> typing(const std::string& room_id) override { return hub_.typing(room_id); }
 
  private:
@@ -137,7 +139,8 @@ asio::awaitable<SyncAnswer> SyncService::snapshot(const std::string& user_id, st
     snap.typing = hub_.typing_serial();
     for (const auto& m : s.rooms_of(user_id)) {
       if (m.membership == "invite") {
-        snap.invites.emplace(m.room_id, InviteUpdate{m.inviter.value_or(""), load_room_info(s, m.room_id).name});
+        snap.invites.emplace(m.room_id,
+                             InviteUpdate{m.inviter.value_or(""), load_room_info(s, m.room_id).name});
         continue;
       }
       if (m.membership != "join") continue;
