@@ -50,17 +50,18 @@ std::map<std::string, RoomTrack> track_rooms(SyncSource& source, const std::stri
 std::vector<std::pair<std::int64_t, std::int64_t>> joined_spans(const RoomTrack& track, std::int64_t after,
                                                                 std::int64_t mark) {
   std::vector<std::pair<std::int64_t, std::int64_t>> spans;
-  std::optional<std::int64_t> open;
-  if (track.before == "join") open = after;
+  bool joined = track.before == "join";
+  std::int64_t opened = after;
   for (const auto& change : track.changes) {
     if (change.membership == "join") {
-      if (!open) open = change.pos - 1;  // the join event itself is visible
+      if (!joined) opened = change.pos - 1;  // the join event itself is visible
+      joined = true;
       continue;
     }
-    if (open) spans.emplace_back(*open, change.pos);  // so is the leave, kick or ban
-    open.reset();
+    if (joined) spans.emplace_back(opened, change.pos);  // so is the leave, kick or ban
+    joined = false;
   }
-  if (open) spans.emplace_back(*open, mark);
+  if (joined) spans.emplace_back(opened, mark);
   return spans;
 }
 
