@@ -267,8 +267,8 @@ asio::awaitable<TokenGrant> AuthService::login(std::string username_raw, std::st
   }
   if (user->disabled) throw ApiError(ErrorCode::forbidden, "the account is disabled");
   if (core::crypto::password_needs_rehash(*user->password_hash, options_.password)) {
-    auto phc = co_await hash_password(password);
-    co_await store_->run([&](AuthStore& store) { store.set_password_hash(user->id, phc); });
+    auto rehashed = co_await hash_password(password);
+    co_await store_->run([&](AuthStore& store) { store.set_password_hash(user->id, rehashed); });
   }
   co_return co_await start_session(*user);
 }
