@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -353,6 +354,13 @@ std::vector<std::string> replay_acknowledged_sends(std::uint16_t port, const Sen
   return mismatches;
 }
 
+// The ack that crosses a threshold is usually one of a group commit's answers; a short
+// random pause lets some kills land elsewhere in the cycle (mid-batch, mid-fsync).
+void pause_up_to_a_few_ms() {
+  static thread_local std::mt19937 random{std::random_device{}()};
+  std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 4000)(random)));
+}
+
 template <typename Work>
 void in_parallel_per_sender(Work work) {
   std::vector<std::thread> threads;
@@ -381,6 +389,7 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
     bool reached = wait_for_acks(progress, threshold, 120s);
     EXPECT_TRUE(reached) << "only " << progress.acks.load() << " acks before kill at " << threshold;
     if (!reached) break;
+    pause_up_to_a_few_ms();
     kill_times_ms.push_back(wall_clock_ms());
     auto ended = server.kill_hard();
     EXPECT_EQ(ended.signal, SIGKILL) << "the server should have been running until killed:\n"
