@@ -184,6 +184,12 @@ std::optional<Reply> try_send(std::uint16_t port, const Sender& sender, const st
   }
 }
 
+struct Progress {
+  std::atomic<std::size_t> acks{0};
+  std::atomic<int> senders_done{0};
+  std::atomic<bool> stop{false};  // the test is ending early: give up at the next retry
+};
+
 struct SendOutcome {
   std::optional<Reply> reply;  // the first answer that is not a 5xx; none if we gave up
   int failed_attempts = 0;
@@ -193,10 +199,10 @@ struct SendOutcome {
 // Retries the same txn_id with the same token until the server answers, following it
 // to its new port across restarts.
 SendOutcome send_until_answered(const CrashableServer& server, const Sender& sender,
-                                const std::string& txn_id) {
+                                const std::string& txn_id, const Progress& progress) {
   SendOutcome outcome{{}, 0, wall_clock_ms()};
   auto give_up = Clock::now() + kGiveUpRetryingAfter;
-  while (Clock::now() < give_up) {
+  while (Clock::now() < give_up && !progress.stop.load()) {
     auto port = server.port();
     if (port == 0) {  // down for a restart
       std::this_thread::sleep_for(5ms);
@@ -227,17 +233,12 @@ struct SenderLog {
   std::vector<std::string> problems;
 };
 
-struct Progress {
-  std::atomic<std::size_t> acks{0};
-  std::atomic<int> senders_done{0};
-};
-
 void run_sender(const CrashableServer& server, const Sender& sender, SenderLog& log, Progress& progress) {
   for (int m = 0; m < kMessagesPerSender; ++m) {
     auto txn_id = txn_id_of(sender, m);
-    auto outcome = send_until_answered(server, sender, txn_id);
+    auto outcome = send_until_answered(server, sender, txn_id, progress);
     if (!outcome.reply) {
-      log.problems.push_back(txn_id + ": no answer after retrying for 30 s");
+      if (!progress.stop.load()) log.problems.push_back(txn_id + ": no answer after retrying for 30 s");
       break;
     }
     if (outcome.reply->status != 200) {
@@ -252,6 +253,35 @@ void run_sender(const CrashableServer& server, const Sender& sender, SenderLog& 
   }
   ++progress.senders_done;
 }
+
+// One thread per sender; if the test ends early (an exception), the destructor stops
+// and joins them before the server and the logs go away.
+class SenderThreads {
+ public:
+  SenderThreads(const CrashableServer& server, const std::vector<Sender>& senders,
+                std::vector<SenderLog>& logs, Progress& progress)
+      : progress_(progress) {
+    for (std::size_t s = 0; s < senders.size(); ++s) {
+      threads_.emplace_back([&, s] { run_sender(server, senders[s], logs[s], progress); });
+    }
+  }
+  ~SenderThreads() {
+    progress_.stop = true;
+    join();
+  }
+  SenderThreads(const SenderThreads&) = delete;
+  SenderThreads& operator=(const SenderThreads&) = delete;
+
+  void join() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  Progress& progress_;
+  std::vector<std::thread> threads_;
+};
 
 // Waits until at least `acks` sends are acknowledged (or every sender stopped).
 bool wait_for_acks(const Progress& progress, std::size_t acks, std::chrono::seconds within) {
@@ -377,10 +407,7 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
 
   std::vector<SenderLog> logs(kSenders);
   Progress progress;
-  std::vector<std::thread> threads;
-  for (int s = 0; s < kSenders; ++s) {
-    threads.emplace_back([&, s] { run_sender(server, senders[s], logs[s], progress); });
-  }
+  SenderThreads threads(server, senders, logs, progress);
 
   // Hard kills while the senders are busy, each after a number of acks, each followed
   // by a restart on the same data directory.
@@ -396,7 +423,7 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
                                      << server.output();
     server.start();
   }
-  for (auto& t : threads) t.join();
+  threads.join();
   auto sending_done = Clock::now();
 
   for (int s = 0; s < kSenders; ++s) {
