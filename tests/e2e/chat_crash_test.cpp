@@ -22,7 +22,9 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,12 +80,15 @@ class CrashableServer {
     process_->send_signal(SIGKILL);
     auto status = process_->wait_exit(10s);
     last_output_ = process_->final_output(2s);
+    all_output_ += last_output_;
     process_.reset();
     return status;
   }
 
   std::uint16_t port() const { return port_.load(); }
   std::string output() const { return process_ ? process_->output() : last_output_; }
+  // What every process so far wrote, the running one included.
+  std::string all_output() const { return all_output_ + (process_ ? process_->output() : ""); }
 
  private:
   void wait_ready(std::uint16_t port) {
@@ -102,6 +107,7 @@ class CrashableServer {
   std::unique_ptr<BartabProcess> process_;
   std::atomic<std::uint16_t> port_{0};
   std::string last_output_;
+  std::string all_output_;
 };
 
 // --- accounts, rooms and requests -------------------------------------------------
@@ -391,6 +397,21 @@ void pause_up_to_a_few_ms() {
   std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 4000)(random)));
 }
 
+// Server log lines that show trouble the clients' retries would hide: a 5xx answer
+// (other than /readyz before chat holds its JWKS) or a sanitizer report.
+std::vector<std::string> troubling_log_lines(const std::string& output) {
+  static const std::regex server_error(R"( access \S+ \S+ 5\d\d )");
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    bool error_answer = std::regex_search(line, server_error) && line.find("/readyz") == std::string::npos;
+    bool sanitizer =
+        line.find("runtime error:") != std::string::npos || line.find("Sanitizer") != std::string::npos;
+    if (error_answer || sanitizer) lines.push_back(line);
+  }
+  return lines;
+}
+
 template <typename Work>
 void in_parallel_per_sender(Work work) {
   std::vector<std::thread> threads;
@@ -486,6 +507,9 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
   for (const auto& sender : senders) {
     EXPECT_EQ(get_with(server.port(), "/v1/rooms", sender.token).status, 200u) << sender.name;
   }
+
+  auto trouble = troubling_log_lines(server.all_output());
+  EXPECT_TRUE(trouble.empty()) << "the server logged errors, " << first_of(trouble);
 
   auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
   std::cout << "[ChatCrash] " << progress.acks.load() << " acks, " << kill_times_ms.size() << " kills, "
