@@ -12,6 +12,7 @@
 //   - each room's seq stays gapless (1..N, no duplicates) through the crashes;
 //   - access tokens outlive a restart (the signing keys persist in the data directory).
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -419,23 +420,13 @@ void in_parallel_per_sender(Work work) {
   for (auto& t : threads) t.join();
 }
 
-TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
-  auto started = Clock::now();
-  CrashableServer server;
-  server.start();
-  auto senders = sign_up_senders(server.port());
-  auto rooms = create_rooms_and_join(server.port(), senders);
-
-  std::vector<SenderLog> logs(kSenders);
-  Progress progress;
-  SenderThreads threads(server, senders, logs, progress);
-
-  // Hard kills while the senders are busy, each after a number of acks, each followed
-  // by a restart on the same data directory.
+// SIGKILLs the server each time the acks pass a threshold of kKillAfterAcks and starts
+// it again on the same data; returns the wall-clock times of the kills.
+std::vector<std::int64_t> kill_and_restart_while_sending(CrashableServer& server, const Progress& progress) {
   std::vector<std::int64_t> kill_times_ms;
   for (auto threshold : kKillAfterAcks) {
     bool reached = wait_for_acks(progress, threshold, 120s);
-    EXPECT_TRUE(reached) << "only " << progress.acks.load() << " acks before kill at " << threshold;
+    EXPECT_TRUE(reached) << "only " << progress.acks.load() << " acks before the kill at " << threshold;
     if (!reached) break;
     pause_up_to_a_few_ms();
     kill_times_ms.push_back(wall_clock_ms());
@@ -444,25 +435,84 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
                                      << server.output();
     server.start();
   }
+  return kill_times_ms;
+}
+
+// Every message in the log is a send some client got a 200 for.
+void expect_only_acknowledged_messages(const std::map<std::string, MessageIndex>& logs_by_room,
+                                       const std::vector<SenderLog>& sent) {
+  std::set<std::string> acknowledged;
+  for (const auto& log : sent) {
+    for (const auto& [txn_id, ack] : log.acks) acknowledged.insert(txn_id);
+  }
+  std::vector<std::string> unacknowledged;
+  for (const auto& [room, log] : logs_by_room) {
+    for (const auto& [txn_id, event] : log.by_txn_id) {
+      if (!acknowledged.contains(txn_id)) unacknowledged.push_back(txn_id + " in " + room);
+    }
+  }
+  EXPECT_TRUE(unacknowledged.empty()) << "messages nobody got an answer for, " << first_of(unacknowledged);
+}
+
+struct RetryCounts {
+  int retried = 0;              // in flight at a kill (or sent while down), answered later
+  int committed_by_killed = 0;  // of those, appended by the process that was killed
+};
+
+// A retried send's answer is what the log holds (expect_acks_in_log checks every ack).
+// When its event is older than the kill it was in flight at, the killed process had
+// committed it, and the persistent txn_id record answered the retry.
+RetryCounts count_retried_sends(const std::vector<Sender>& senders, const std::vector<SenderLog>& sent,
+                                const std::map<std::string, MessageIndex>& logs_by_room,
+                                const std::vector<std::int64_t>& kill_times_ms) {
+  RetryCounts counts;
+  for (std::size_t s = 0; s < senders.size(); ++s) {
+    const auto& log = logs_by_room.at(senders[s].room_id);
+    for (const auto& [txn_id, ack] : sent[s].acks) {
+      if (ack.failed_attempts == 0) continue;
+      ++counts.retried;
+      auto found = log.by_txn_id.find(txn_id);
+      if (found == log.by_txn_id.end()) continue;
+      // The kill this send was first tried before; the process it killed appended the
+      // event if the event is older than that kill.
+      auto kill = std::lower_bound(kill_times_ms.begin(), kill_times_ms.end(), ack.first_attempt_ms);
+      if (kill != kill_times_ms.end() && found->second.at("ts").as_int64() <= *kill)
+        ++counts.committed_by_killed;
+    }
+  }
+  return counts;
+}
+
+TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
+  auto started = Clock::now();
+  CrashableServer server;
+  server.start();
+  auto senders = sign_up_senders(server.port());
+  auto rooms = create_rooms_and_join(server.port(), senders);
+
+  std::vector<SenderLog> sent(kSenders);
+  Progress progress;
+  SenderThreads threads(server, senders, sent, progress);
+  auto kill_times_ms = kill_and_restart_while_sending(server, progress);
   threads.join();
   auto sending_done = Clock::now();
 
   for (int s = 0; s < kSenders; ++s) {
-    for (const auto& problem : logs[s].problems) ADD_FAILURE() << senders[s].name << ": " << problem;
-    EXPECT_EQ(logs[s].acks.size(), static_cast<std::size_t>(kMessagesPerSender)) << senders[s].name;
+    for (const auto& problem : sent[s].problems) ADD_FAILURE() << senders[s].name << ": " << problem;
+    EXPECT_EQ(sent[s].acks.size(), static_cast<std::size_t>(kMessagesPerSender)) << senders[s].name;
   }
 
   // Retries after the restarts answer what was acknowledged, and append nothing.
   std::vector<std::vector<std::string>> mismatches(kSenders);
   in_parallel_per_sender(
-      [&](int s) { mismatches[s] = replay_acknowledged_sends(server.port(), senders[s], logs[s]); });
+      [&](int s) { mismatches[s] = replay_acknowledged_sends(server.port(), senders[s], sent[s]); });
   for (int s = 0; s < kSenders; ++s) {
     EXPECT_TRUE(mismatches[s].empty()) << senders[s].name << ": retries of acknowledged sends answered "
                                        << "differently, " << first_of(mismatches[s]);
   }
 
-  // The log: gapless, every ack exactly once as acknowledged, no message twice, and no
-  // message that nobody got an acknowledgement for.
+  // The log: gapless, no message twice, every ack exactly once as acknowledged, and no
+  // message that nobody got an answer for.
   std::map<std::string, MessageIndex> logs_by_room;
   for (const auto& room : rooms) {
     auto events = read_history(server.port(), senders[0].token, room);
@@ -470,51 +520,23 @@ TEST(ChatCrash, AcknowledgedSendsSurviveSigkillAndRetriesNeverDuplicate) {
     logs_by_room[room] = index_messages(events);
     expect_each_txn_id_once(logs_by_room[room], room);
   }
-  std::set<std::string> acknowledged;
-  int retried = 0;
-  int retried_answered_from_before_the_kill = 0;
-  for (int s = 0; s < kSenders; ++s) {
-    const auto& log = logs_by_room[senders[s].room_id];
-    expect_acks_in_log(senders[s], logs[s], log);
-    for (const auto& [txn_id, ack] : logs[s].acks) {
-      acknowledged.insert(txn_id);
-      if (ack.failed_attempts == 0) continue;
-      // In flight at a kill (or sent while the server was down) and retried: the
-      // retry's answer is what the log holds (checked above). When the event was
-      // appended before a kill the send was in flight at, the killed process had
-      // committed it and its persistent txn_id record answered the retry.
-      ++retried;
-      auto found = log.by_txn_id.find(txn_id);
-      if (found == log.by_txn_id.end()) continue;
-      auto ts = found->second.at("ts").as_int64();
-      for (auto killed_at : kill_times_ms) {
-        if (ack.first_attempt_ms <= killed_at && ts <= killed_at) {
-          ++retried_answered_from_before_the_kill;
-          break;
-        }
-      }
-    }
-  }
-  for (const auto& [room, log] : logs_by_room) {
-    for (const auto& [txn_id, event] : log.by_txn_id) {
-      EXPECT_TRUE(acknowledged.contains(txn_id))
-          << txn_id << " is in " << room << " but was never acknowledged";
-    }
-  }
-  EXPECT_GT(retried, 0) << "some sends should have been in flight at a kill";
+  for (int s = 0; s < kSenders; ++s)
+    expect_acks_in_log(senders[s], sent[s], logs_by_room[senders[s].room_id]);
+  expect_only_acknowledged_messages(logs_by_room, sent);
+  auto retries = count_retried_sends(senders, sent, logs_by_room, kill_times_ms);
+  EXPECT_GT(retries.retried, 0) << "some sends should have been in flight at a kill";
 
-  // Tokens issued before both kills still work.
+  // Tokens issued before all the kills still work.
   for (const auto& sender : senders) {
     EXPECT_EQ(get_with(server.port(), "/v1/rooms", sender.token).status, 200u) << sender.name;
   }
-
   auto trouble = troubling_log_lines(server.all_output());
   EXPECT_TRUE(trouble.empty()) << "the server logged errors, " << first_of(trouble);
 
   auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
   std::cout << "[ChatCrash] " << progress.acks.load() << " acks, " << kill_times_ms.size() << " kills, "
-            << retried << " sends retried, " << retried_answered_from_before_the_kill
-            << " of them committed before the kill; sending took " << seconds(sending_done - started)
+            << retries.retried << " sends retried, " << retries.committed_by_killed
+            << " of them committed by the killed process; sending took " << seconds(sending_done - started)
             << " s, all " << seconds(Clock::now() - started) << " s\n";
 }
 
