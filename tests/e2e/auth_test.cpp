@@ -179,13 +179,6 @@ Reply register_user(std::uint16_t port, const std::string& username, const std::
   return post_json(port, "/v1/auth/register", body);
 }
 
-// BUG: every login (and POST /v1/auth/password) crashes the server as committed:
-// `munmap_chunk(): invalid pointer`, abort in AuthService::verify_password's argument
-// string being freed (auth_service.cpp, login: `co_await verify_password(usable ? ... :
-// dummy_hash_, password.size() <= kMaxPassword ? password : std::string())`; the same
-// pattern in change_password). GCC 12 mishandles the conditional-operator temporaries
-// in the co_await operand; naming them as locals first fixes it. Until then every test
-// that logs in fails with "no reply: end of stream" and takes the shared server down.
 Reply login(std::uint16_t port, const std::string& username, const std::string& password = kPassword) {
   return post_json(port, "/v1/auth/login", {{"username", username}, {"password", password}});
 }
@@ -791,8 +784,6 @@ TEST_F(AuthApi, PatchMeChangesDisplayNameAndAvatar) {
 
 // --- password ------------------------------------------------------------------------------
 
-// BUG: POST /v1/auth/password with the right old password crashes the server (see
-// login() above: the same conditional temporary in change_password's co_await).
 TEST_F(AuthApi, PasswordChangeRevokesTheOtherSessions) {
   auto name = unique("kim");
   auto a = must_register(port(), name);  // the caller's session
