@@ -566,33 +566,44 @@ bool parse_fanout_body(std::string_view body, std::uint32_t& message) {
 }
 
 // Checks one event a member received and records a delivery.
+// The fan-out message number in a message event, or -1 for any other event.
+long fanout_message(FanoutRun& run, const json::object& event) {
+  if (string_field(event, "type") != "message") return -1;
+  auto* content = event.if_contains("content");
+  std::uint32_t message = 0;
+  if (!content || !content->is_object() ||
+      !parse_fanout_body(string_field(content->as_object(), "body"), message) ||
+      message >= run.options.messages) {
+    ++run.foreign;
+    return -1;
+  }
+  return message;
+}
+
+// Checks one event a member received and records a delivery. A message received twice
+// counts as a duplicate (not also as out of order); any other event whose seq is not
+// above the member's last one counts as out of order.
 void take_event(FanoutRun& run, Member& m, const json::object& event, std::int64_t at) {
   auto* seq_value = event.if_contains("seq");
   std::int64_t seq = seq_value && seq_value->is_number() ? seq_value->to_number<std::int64_t>() : -1;
-  if (seq <= m.last_seq) ++run.out_of_order;  // also catches an event delivered twice
+  auto message = fanout_message(run, event);
+  if (message >= 0) {
+    ++run.message_events;
+    if (m.received[message]) {
+      ++run.duplicates;
+      return;
+    }
+    m.received[message] = true;
+    // Compared only when the sender already has its answer (usually the case).
+    if (!run.event_id[message].empty() &&
+        (run.event_id[message] != string_field(event, "event_id") || run.seq[message] != seq)) {
+      ++run.mismatched;
+    }
+    run.deliveries.push_back(Delivery{static_cast<std::uint32_t>(message), at});
+    if (run.deliveries.size() == run.members.size() * run.options.messages) run.all_delivered->cancel();
+  }
+  if (seq <= m.last_seq) ++run.out_of_order;
   m.last_seq = std::max(m.last_seq, seq);
-  if (string_field(event, "type") != "message") return;
-  auto* content = event.if_contains("content");
-  if (!content || !content->is_object()) return;
-  std::uint32_t message = 0;
-  if (!parse_fanout_body(string_field(content->as_object(), "body"), message) ||
-      message >= run.options.messages) {
-    ++run.foreign;
-    return;
-  }
-  ++run.message_events;
-  if (m.received[message]) {
-    ++run.duplicates;
-    return;
-  }
-  m.received[message] = true;
-  // Only compared when the sender already has its answer; see the final check too.
-  if (!run.event_id[message].empty() &&
-      (run.event_id[message] != string_field(event, "event_id") || run.seq[message] != seq)) {
-    ++run.mismatched;
-  }
-  run.deliveries.push_back(Delivery{message, at});
-  if (run.deliveries.size() == run.members.size() * run.options.messages) run.all_delivered->cancel();
 }
 
 // Takes one sync answer: follows `next`, checks and records the room's events.
@@ -630,7 +641,9 @@ awaitable<void> poll_loop(Env& env, FanoutRun& run, Member& m) {
     auto ec = co_await conn.send_request(http::verb::get, target, "", m.user.token, timeout);
     if (first && !ec) ++run.polling;
     first = false;
-    auto reply = ec ? Reply{0, "", ec.message()} : co_await conn.read_reply();
+    // Not `ec ? ... : co_await ...`: GCC 12 miscompiles co_await inside a conditional.
+    Reply reply{0, "", ec.message()};
+    if (!ec) reply = co_await conn.read_reply();
     auto at = now_ns();
     if (run.stop) break;
     if (reply.status == 200) {
@@ -716,7 +729,8 @@ void report_losses(const FanoutRun& run) {
     }
     if (missing == 0) continue;
     if (++members_missing <= 5)
-      examples += " member " + std::to_string(i) + ": " + std::to_string(missing) + ";";
+      examples += (examples.empty() ? "member " : " member ") + std::to_string(i) + ": " +
+                  std::to_string(missing) + ";";
   }
   if (members_missing)
     std::printf("  members missing messages: %zu (%s ...)\n", members_missing, examples.c_str());
