@@ -33,6 +33,12 @@ RATE="${RATE:-0}" POLL_TIMEOUT="${POLL_TIMEOUT:-30000}" GRACE="${GRACE:-10}"
 IDLE_POLLS="${IDLE_POLLS:-10000}" IDLE_USERS="${IDLE_USERS:-100}" IDLE_TIMEOUT="${IDLE_TIMEOUT:-60000}"
 HOLD="${HOLD:-10}" WAIT_ANSWERS="${WAIT_ANSWERS:-1}"
 KEEP_LOGS="${KEEP_LOGS:-0}"
+# Seconds, also written like healthz.sh's durations (10s).
+DURATION="${DURATION%s}" WARMUP="${WARMUP%s}" GRACE="${GRACE%s}" HOLD="${HOLD%s}"
+for v in SENDERS ROOMS DURATION WARMUP MEMBERS FANOUT_SENDERS MESSAGES RATE POLL_TIMEOUT GRACE IDLE_POLLS \
+  IDLE_USERS IDLE_TIMEOUT HOLD; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "chat_load.sh: $v must be a whole number, got '${!v}'" >&2; exit 1; }
+done
 
 die() {
   echo "chat_load.sh: $*" >&2
