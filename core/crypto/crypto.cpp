@@ -69,6 +69,16 @@ std::string sha256_hex(std::string_view data) {
   return hex_encode(digest.data(), digest.size());
 }
 
+std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::array<std::uint8_t, 32> out{};
+  crypto_auth_hmacsha256_final(&state, out.data());
+  return out;
+}
+
 bool equal_constant_time(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -38,6 +38,8 @@ std::string hex_encode(const std::uint8_t* data, std::size_t n);
 
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
+// HMAC-SHA256 (RFC 2104) of `message` under `key` (any length).
+std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message);
 // Constant-time comparison of equal-length byte strings; false when lengths differ.
 bool equal_constant_time(std::string_view a, std::string_view b);
 

@@ -56,6 +56,7 @@ void Database::flush() {
   } catch (...) {
     commit_error = std::current_exception();
   }
+  if (commit_hook_) commit_hook_(!commit_error);
   {
     std::lock_guard lock(stats_mutex_);
     ++stats_.batches;

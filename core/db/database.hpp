@@ -79,6 +79,11 @@ class Database {
         boost::asio::use_awaitable, std::move(work));
   }
 
+  // Runs on the database thread after every batch's COMMIT (true) or failed COMMIT
+  // (false), before any caller of the batch resumes: what the batch wrote can be
+  // published to memory before anyone hears it is durable. Set before the first write.
+  void on_commit(std::function<void(bool committed)> hook) { commit_hook_ = std::move(hook); }
+
   struct BatchStats {
     std::uint64_t batches = 0;
     std::uint64_t works = 0;
@@ -103,6 +108,7 @@ class Database {
   // Touched only on the database thread.
   std::vector<Pending> pending_;
   bool flush_scheduled_ = false;
+  std::function<void(bool)> commit_hook_;
   mutable std::mutex stats_mutex_;
   BatchStats stats_;
   boost::asio::io_context context_{1};

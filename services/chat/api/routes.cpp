@@ -26,14 +26,25 @@ std::string string_or(const json::object& body, std::string_view key, std::strin
   return core::optional_string(body, key).value_or(std::move(fallback));
 }
 
-std::size_t limit_of(const Request& r, std::size_t fallback) {
-  auto text = r.query("limit");
-  if (!text) return fallback;
+// A non-negative integer query parameter; nullopt when absent, 400 when malformed.
+std::optional<std::size_t> number_param(const Request& r, std::string_view name) {
+  auto text = r.query(name);
+  if (!text) return std::nullopt;
   std::size_t n = 0;
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc{} || ptr != text->data() + text->size())
-    core::throw_bad_request("limit must be a number");
+  if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size())
+    core::throw_bad_request(std::string(name) + " must be a non-negative integer");
   return n;
+}
+
+std::size_t limit_of(const Request& r, std::size_t fallback) {
+  return number_param(r, "limit").value_or(fallback);
+}
+
+// Sync's timeout: default 30 s; longer requests are held for the 60 s maximum.
+std::chrono::milliseconds sync_timeout(const Request& r) {
+  auto ms = number_param(r, "timeout").value_or(30000);
+  return std::chrono::milliseconds(std::min<std::size_t>(ms, 60000));
 }
 
 json::object event_json(const Event& e, const std::string& viewer) {
@@ -47,6 +58,38 @@ json::object event_json(const Event& e, const std::string& viewer) {
   if (e.txn_id && e.sender == viewer) out["txn_id"] = *e.txn_id;
   if (e.redacted_by) out["redacted_by"] = *e.redacted_by;
   return out;
+}
+
+json::object sync_room_json(const RoomUpdate& room, const std::string& viewer) {
+  json::array events;
+  for (const auto& e : room.events) events.push_back(event_json(*e, viewer));
+  json::array typing;
+  for (const auto& user : room.typing) typing.push_back(json::string(user));
+  json::object out{{"membership", room.membership},
+                   {"events", std::move(events)},
+                   {"limited", room.limited},
+                   {"unread", room.unread},
+                   {"typing", std::move(typing)},
+                   {"summary",
+                    {{"name", room.summary.name},
+                     {"topic", room.summary.topic},
+                     {"member_count", room.summary.member_count}}}};
+  if (room.prev_seq) out["prev"] = history_token('b', *room.prev_seq);
+  return out;
+}
+
+json::object sync_json(const SyncAnswer& answer, const std::string& viewer) {
+  json::object rooms;
+  for (const auto& [room_id, room] : answer.window.rooms) rooms[room_id] = sync_room_json(room, viewer);
+  json::object invites;
+  for (const auto& [room_id, invite] : answer.window.invites)
+    invites[room_id] = {{"inviter", invite.inviter}, {"name", invite.name}};
+  json::array left;
+  for (const auto& room_id : answer.window.left) left.push_back(json::string(room_id));
+  return {{"next", answer.next},
+          {"rooms", std::move(rooms)},
+          {"invites", std::move(invites)},
+          {"left", std::move(left)}};
 }
 
 json::object summary_json(const RoomSummary& s) {
@@ -73,7 +116,8 @@ core::http::RouteSpec moderation_route(std::string pattern, ChatService::Sanctio
 
 }  // namespace
 
-std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::tokens::TokenVerifier& verifier) {
+std::vector<core::http::RouteSpec> chat_routes(ChatService& service, SyncService& sync,
+                                               core::tokens::TokenVerifier& verifier) {
   auto& s = service;
   auto& v = verifier;
   using V = bhttp::verb;
@@ -217,6 +261,57 @@ std::vector<core::http::RouteSpec> chat_routes(ChatService& service, core::token
          json::object out{{"events", events}};
          if (page.next) out["next"] = *page.next;
          co_return core::http::json_response(200, out);
+       }},
+
+      // POST /v1/rooms/{room_id}/events/{event_id}/redact: erase an event, keep its place.
+      {V::post, "/v1/rooms/{room_id}/events/{event_id}/redact",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto reason =
+             r.message.body().empty() ? std::nullopt : core::optional_string(r.json_object(), "reason");
+         auto done = co_await s.redact(caller, std::string(r.param("room_id")),
+                                       std::string(r.param("event_id")), std::move(reason));
+         co_return core::http::json_response(200, {{"event_id", done.event_id}, {"seq", done.seq}});
+       }},
+
+      // POST /v1/rooms/{room_id}/receipt: move the caller's read marker forward.
+      {V::post, "/v1/rooms/{room_id}/receipt",
+       [&s, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         auto room_id = std::string(r.param("room_id"));
+         auto event_id = required_string(body, "event_id");
+         auto unread = co_await s.mark_read(caller, room_id, event_id);
+         co_return core::http::json_response(
+             200, {{"room_id", room_id}, {"event_id", event_id}, {"unread", unread}});
+       }},
+
+      // PUT /v1/rooms/{room_id}/typing: start or stop a typing notice (in memory, expiring).
+      {V::put, "/v1/rooms/{room_id}/typing",
+       [&sync, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         auto body = r.json_object();
+         const auto* typing = body.if_contains("typing");
+         if (typing == nullptr || !typing->is_bool())
+           core::throw_bad_request("typing is required (true or false)");
+         std::int64_t timeout_ms = 30000;
+         if (const auto* t = body.if_contains("timeout_ms"); t && !t->is_null()) {
+           if (!t->is_int64() && !t->is_uint64()) core::throw_bad_request("timeout_ms must be an integer");
+           timeout_ms = t->is_int64() ? t->get_int64() : INT64_MAX;
+         }
+         auto room_id = std::string(r.param("room_id"));
+         co_await sync.typing(caller, room_id, typing->get_bool(), timeout_ms);
+         co_return core::http::json_response(200, {{"room_id", room_id}});
+       }},
+
+      // GET /v1/sync?since&timeout&limit: snapshot, or what changed after the token
+      // (waiting up to timeout ms for something to change).
+      {V::get, "/v1/sync",
+       [&sync, &v](Request& r) -> awaitable<Response> {
+         auto caller = co_await core::tokens::authenticate(r, v);
+         SyncRequest request{r.query("since"), sync_timeout(r), number_param(r, "limit")};
+         auto answer = co_await sync.sync(caller, std::move(request));
+         co_return core::http::json_response(200, sync_json(answer, caller.sub));
        }},
 
       // GET /v1/rooms/{room_id}/events/{event_id}: one event.

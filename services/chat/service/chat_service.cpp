@@ -73,11 +73,6 @@ std::optional<std::string> check_content(const std::string& type, const json::ob
   return std::nullopt;
 }
 
-// History tokens are opaque to clients: "h" + base64url("b:SEQ" or "f:SEQ").
-std::string history_token(char dir, std::int64_t seq) {
-  return "h" + core::crypto::base64url_encode(std::string(1, dir) + ":" + std::to_string(seq));
-}
-
 std::pair<char, std::int64_t> parse_history_token(const std::string& token) {
   auto raw =
       token.size() > 1 && token[0] == 'h' ? core::crypto::base64url_decode(token.substr(1)) : std::nullopt;
@@ -95,15 +90,19 @@ std::pair<char, std::int64_t> parse_history_token(const std::string& token) {
 
 }  // namespace
 
+// History tokens are opaque to clients: "h" + base64url("b:SEQ" or "f:SEQ").
+std::string history_token(char dir, std::int64_t seq) {
+  return "h" + core::crypto::base64url_encode(std::string(1, dir) + ":" + std::to_string(seq));
+}
+
 bool plausible_id(std::string_view id, std::string_view prefix) {
   return id.size() > prefix.size() && id.size() <= 64 && id.starts_with(prefix) &&
          std::all_of(id.begin(), id.end(),
                      [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
 }
 
-ChatService::ChatService(std::unique_ptr<StoreRunner> store, const core::Clock& clock,
-                         core::crypto::Random& random)
-    : store_(std::move(store)), clock_(clock), random_(random) {}
+ChatService::ChatService(StoreRunner& store, const core::Clock& clock, core::crypto::Random& random)
+    : store_(store), clock_(clock), random_(random) {}
 
 std::string ChatService::new_id(std::string_view prefix) {
   std::lock_guard lock(random_mutex_);
@@ -113,8 +112,8 @@ std::string ChatService::new_id(std::string_view prefix) {
 NewEvent ChatService::member_event(const std::string& room_id, const std::string& sender,
                                    const std::string& user_id, const std::string& membership) {
   json::object content{{"user_id", user_id}, {"membership", membership}};
-  return NewEvent{room_id,         new_id("evt_"), sender,      "member", json::serialize(content),
-                  clock_.now_ms(), std::nullopt,   std::nullopt};
+  return NewEvent{room_id,         new_id("evt_"), sender,       "member", json::serialize(content),
+                  clock_.now_ms(), std::nullopt,   std::nullopt, user_id};
 }
 
 asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRoom request) {
@@ -141,7 +140,7 @@ asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRo
   for (const auto& id : request.invites) {
     if (id != caller.sub) events.push_back(member_event(room.room_id, caller.sub, id, "invite"));
   }
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     s.insert_room(room);
     for (const auto& e : events) {
       auto appended = s.append(e);
@@ -152,6 +151,7 @@ asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRo
                         creator ? "owner" : "member", appended.pos,
                         creator ? std::nullopt : std::optional<std::string>(caller.sub)});
     }
+    s.put_receipt({room.room_id, caller.sub, static_cast<std::int64_t>(events.size()), 0});
   });
   co_await std::move(op);
   co_return room.room_id;
@@ -159,7 +159,7 @@ asio::awaitable<std::string> ChatService::create_room(AccessClaims caller, NewRo
 
 asio::awaitable<std::vector<RoomSummary>> ChatService::my_rooms(AccessClaims caller) {
   std::vector<RoomSummary> out;
-  auto op = store_->read([&](ChatStore& s) {
+  auto op = store_.read([&](ChatStore& s) {
     for (auto& m : s.rooms_of(caller.sub)) {
       if (m.membership != "join" && m.membership != "invite") continue;
       auto room = s.room(m.room_id);
@@ -173,7 +173,7 @@ asio::awaitable<std::vector<RoomSummary>> ChatService::my_rooms(AccessClaims cal
 
 asio::awaitable<std::vector<RoomSummary>> ChatService::public_rooms() {
   std::vector<RoomSummary> out;
-  auto op = store_->read([&](ChatStore& s) {
+  auto op = store_.read([&](ChatStore& s) {
     for (auto& room : s.public_rooms(kMaxHistory))
       out.push_back({room, std::nullopt, s.joined_count(room.room_id)});
   });
@@ -186,7 +186,7 @@ asio::awaitable<RoomSummary> ChatService::visible_room(const AccessClaims& calle
   require_scope(caller);
   if (!plausible_id(room_id, "room_")) core::throw_not_found("no such room");
   std::optional<RoomSummary> found;
-  auto op = store_->read([&](ChatStore& s) {
+  auto op = store_.read([&](ChatStore& s) {
     auto room = s.room(room_id);
     if (!room) return;
     found = RoomSummary{*room, s.membership(room_id, caller.sub), s.joined_count(room_id)};
@@ -206,7 +206,7 @@ asio::awaitable<RoomSummary> ChatService::room(AccessClaims caller, std::string 
 asio::awaitable<std::vector<Membership>> ChatService::members(AccessClaims caller, std::string room_id) {
   co_await visible_room(caller, room_id);
   std::vector<Membership> out;
-  auto op = store_->read([&](ChatStore& s) { out = s.members(room_id); });
+  auto op = store_.read([&](ChatStore& s) { out = s.members(room_id); });
   co_await std::move(op);
   co_return out;
 }
@@ -215,7 +215,7 @@ asio::awaitable<void> ChatService::join(AccessClaims caller, std::string room_id
   require_scope(caller);
   if (!plausible_id(room_id, "room_")) core::throw_not_found("no such room");
   auto event = member_event(room_id, caller.sub, caller.sub, "join");
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     auto room = s.room(room_id);
     if (!room) core::throw_not_found("no such room");
     auto mine = s.membership(room_id, caller.sub);
@@ -225,6 +225,8 @@ asio::awaitable<void> ChatService::join(AccessClaims caller, std::string room_id
     if (room->visibility != "public" && !invited) core::throw_forbidden("this room needs an invite");
     auto appended = s.append(event);
     s.put_membership({room_id, caller.sub, "join", mine ? mine->role : "member", appended.pos, std::nullopt});
+    // What was said before joining is history, not unread.
+    s.put_receipt({room_id, caller.sub, appended.seq, room->messages});
   });
   co_await std::move(op);
 }
@@ -233,7 +235,7 @@ asio::awaitable<void> ChatService::leave(AccessClaims caller, std::string room_i
   require_scope(caller);
   if (!plausible_id(room_id, "room_")) core::throw_not_found("no such room");
   auto event = member_event(room_id, caller.sub, caller.sub, "leave");
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     auto mine = s.membership(room_id, caller.sub);
     if (!mine || (mine->membership != "join" && mine->membership != "invite")) {
       if (!s.room(room_id)) core::throw_not_found("no such room");
@@ -252,7 +254,7 @@ asio::awaitable<void> ChatService::invite(AccessClaims caller, std::string room_
     core::throw_forbidden("inviting needs the admin or owner role");
   if (!plausible_id(user_id, "usr_")) core::throw_bad_request("user_id must be a user id (usr_...)");
   auto event = member_event(room_id, caller.sub, user_id, "invite");
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     auto target = s.membership(room_id, user_id);
     if (target && target->membership == "ban") core::throw_forbidden("that user is banned from this room");
     if (target && target->membership == "join")
@@ -275,9 +277,9 @@ asio::awaitable<void> ChatService::moderate(AccessClaims caller, std::string roo
   auto membership = sanction == Sanction::ban ? "ban" : "leave";
   json::object content{{"user_id", user_id}, {"membership", membership}};
   if (reason) content["reason"] = *reason;
-  NewEvent event{room_id,         new_id("evt_"), caller.sub,  "member", json::serialize(content),
-                 clock_.now_ms(), std::nullopt,   std::nullopt};
-  auto op = store_->write([&](ChatStore& s) {
+  NewEvent event{room_id,         new_id("evt_"), caller.sub,   "member", json::serialize(content),
+                 clock_.now_ms(), std::nullopt,   std::nullopt, user_id};
+  auto op = store_.write([&](ChatStore& s) {
     auto mine = s.membership(room_id, caller.sub);
     if (!joined(mine)) core::throw_forbidden("only members moderate");
     auto target = s.membership(room_id, user_id);
@@ -325,7 +327,7 @@ asio::awaitable<SendResult> ChatService::set_state(AccessClaims caller, std::str
   NewEvent event{room_id,         new_id("evt_"), caller.sub,  "state", json::serialize(content),
                  clock_.now_ms(), std::nullopt,   std::nullopt};
   SendResult result;
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     auto mine = s.membership(room_id, caller.sub);
     if (!joined(mine)) core::throw_forbidden("only members change room state");
     bool allowed = key == "roles" ? mine->role == "owner" : rank(mine->role) >= rank("admin");
@@ -370,7 +372,7 @@ asio::awaitable<SendResult> ChatService::send(AccessClaims caller, std::string r
 
   NewEvent event{room_id, new_id("evt_"), caller.sub, type, text, clock_.now_ms(), txn_id, caller.sid};
   SendResult result;
-  auto op = store_->write([&](ChatStore& s) {
+  auto op = store_.write([&](ChatStore& s) {
     // Idempotency first: a retry answers the first result even if membership changed.
     if (auto earlier = s.txn(caller.sid, room_id, txn_id)) {
       result = {earlier->event_id, earlier->seq};
@@ -389,10 +391,73 @@ asio::awaitable<SendResult> ChatService::send(AccessClaims caller, std::string r
     }
     auto appended = s.append(event);
     s.put_txn(caller.sid, room_id, txn_id, {appended.event_id, appended.seq}, appended.ts);
+    // Speaking in a room marks it read up to one's own words.
+    s.put_receipt({room_id, caller.sub, appended.seq, room->messages + (type == "message" ? 1 : 0)});
     result = {appended.event_id, appended.seq};
   });
   co_await std::move(op);
   co_return result;
+}
+
+asio::awaitable<SendResult> ChatService::redact(AccessClaims caller, std::string room_id,
+                                                std::string event_id, std::optional<std::string> reason) {
+  auto summary = co_await visible_room(caller, room_id);
+  if (!joined(summary.mine)) core::throw_forbidden("only members redact");
+  if (reason && reason->size() > kMaxTopic) core::throw_bad_request("reason is at most 1024 bytes");
+  if (!plausible_id(event_id, "evt_")) core::throw_not_found("no such event in this room");
+  json::object content{{"event_id", event_id}};
+  if (reason) content["reason"] = *reason;
+  NewEvent redaction{room_id,         new_id("evt_"), caller.sub,  "redaction", json::serialize(content),
+                     clock_.now_ms(), std::nullopt,   std::nullopt};
+  SendResult result;
+  auto op = store_.write([&](ChatStore& s) {
+    auto target = s.event(event_id);
+    if (!target || target->room_id != room_id) core::throw_not_found("no such event in this room");
+    if (target->type == "member" || target->type == "state" || target->type == "redaction")
+      core::throw_bad_request("member, state and redaction events cannot be redacted");
+    if (target->redacted_by) {  // already erased: answer the redaction that did it
+      auto earlier = s.event(*target->redacted_by);
+      result = {earlier->event_id, earlier->seq};
+      return;
+    }
+    auto mine = s.membership(room_id, caller.sub);
+    if (!joined(mine)) core::throw_forbidden("only members redact");
+    if (target->sender != caller.sub) {
+      auto author = s.membership(room_id, target->sender);
+      auto author_rank = rank(author ? author->role : "member");
+      if (rank(mine->role) < rank("admin") || rank(mine->role) <= author_rank)
+        core::throw_forbidden("redacting others' events needs a higher role than theirs (admin or up)");
+    }
+    auto appended = s.append(redaction);
+    s.redact(event_id, appended.event_id);
+    result = {appended.event_id, appended.seq};
+  });
+  co_await std::move(op);
+  co_return result;
+}
+
+asio::awaitable<std::int64_t> ChatService::mark_read(AccessClaims caller, std::string room_id,
+                                                     std::string event_id) {
+  auto summary = co_await visible_room(caller, room_id);
+  if (!joined(summary.mine)) core::throw_forbidden("only members keep read markers");
+  if (!plausible_id(event_id, "evt_")) core::throw_bad_request("event_id must be an event of this room");
+  std::int64_t unread = 0;
+  auto op = store_.write([&](ChatStore& s) {
+    auto target = s.event(event_id);
+    if (!target || target->room_id != room_id)
+      core::throw_bad_request("event_id must be an event of this room");
+    auto room = *s.room(room_id);
+    auto current = s.receipt(room_id, caller.sub);
+    if (current && current->seq >= target->seq) {  // markers only move forward
+      unread = room.messages - current->messages;
+      return;
+    }
+    auto read = room.messages - s.messages_after(room_id, target->seq);
+    s.put_receipt({room_id, caller.sub, target->seq, read});
+    unread = room.messages - read;
+  });
+  co_await std::move(op);
+  co_return std::max<std::int64_t>(0, unread);
 }
 
 asio::awaitable<HistoryPage> ChatService::history(AccessClaims caller, std::string room_id,
@@ -413,7 +478,7 @@ asio::awaitable<HistoryPage> ChatService::history(AccessClaims caller, std::stri
   }
   HistoryPage page;
   std::int64_t last_seq = 0;
-  auto op = store_->read([&](ChatStore& s) {
+  auto op = store_.read([&](ChatStore& s) {
     page.events =
         direction == 'b' ? s.events_before(room_id, cursor, limit) : s.events_after(room_id, cursor, limit);
     last_seq = s.room(room_id)->last_seq;
@@ -434,7 +499,7 @@ asio::awaitable<Event> ChatService::event(AccessClaims caller, std::string room_
   }
   std::optional<Event> found;
   if (plausible_id(event_id, "evt_")) {
-    auto op = store_->read([&](ChatStore& s) { found = s.event(event_id); });
+    auto op = store_.read([&](ChatStore& s) { found = s.event(event_id); });
     co_await std::move(op);
   }
   if (!found || found->room_id != room_id) core::throw_not_found("no such event in this room");

@@ -44,7 +44,7 @@ struct HistoryPage {
 
 class ChatService {
  public:
-  ChatService(std::unique_ptr<StoreRunner> store, const core::Clock& clock, core::crypto::Random& random);
+  ChatService(StoreRunner& store, const core::Clock& clock, core::crypto::Random& random);
 
   boost::asio::awaitable<std::string> create_room(core::tokens::AccessClaims caller, NewRoom room);
   boost::asio::awaitable<std::vector<RoomSummary>> my_rooms(core::tokens::AccessClaims caller);
@@ -69,13 +69,21 @@ class ChatService {
 
   boost::asio::awaitable<SendResult> send(core::tokens::AccessClaims caller, std::string room_id,
                                           std::string txn_id, std::string type, boost::json::object content);
+  // Erases an event's content and appends a redaction naming it. Members redact their
+  // own events; admins and the owner also those of lower roles.
+  boost::asio::awaitable<SendResult> redact(core::tokens::AccessClaims caller, std::string room_id,
+                                            std::string event_id, std::optional<std::string> reason);
+  // POST receipt: moves the caller's read marker forward to the event; returns the
+  // unread count after it.
+  boost::asio::awaitable<std::int64_t> mark_read(core::tokens::AccessClaims caller, std::string room_id,
+                                                 std::string event_id);
   boost::asio::awaitable<HistoryPage> history(core::tokens::AccessClaims caller, std::string room_id,
                                               std::optional<std::string> from, std::string dir,
                                               std::size_t limit);
   boost::asio::awaitable<Event> event(core::tokens::AccessClaims caller, std::string room_id,
                                       std::string event_id);
 
-  core::CheckResult check() { return store_->check(); }
+  core::CheckResult check() { return store_.check(); }
 
  private:
   std::string new_id(std::string_view prefix);
@@ -85,7 +93,7 @@ class ChatService {
   boost::asio::awaitable<RoomSummary> visible_room(const core::tokens::AccessClaims& caller,
                                                    const std::string& room_id);
 
-  std::unique_ptr<StoreRunner> store_;
+  StoreRunner& store_;
   const core::Clock& clock_;
   core::crypto::Random& random_;
   std::mutex random_mutex_;
@@ -93,5 +101,7 @@ class ChatService {
 
 // A room or user id as the API spells them; anything else never reaches the store.
 bool plausible_id(std::string_view id, std::string_view prefix);
+// A history token continuing from `seq` in direction 'b' or 'f' (events?from=).
+std::string history_token(char dir, std::int64_t seq);
 
 }  // namespace bartab::chat

@@ -20,6 +20,7 @@ struct Room {
   std::string creator;
   std::int64_t created_ms = 0;
   std::int64_t last_seq = 0;
+  std::int64_t messages = 0;  // running count of `message` events (unread counts)
 };
 
 struct Membership {
@@ -43,6 +44,7 @@ struct Event {
   std::optional<std::string> txn_id;
   std::optional<std::string> session_id;
   std::optional<std::string> redacted_by;
+  std::optional<std::string> target;  // member events: the user they are about
 };
 
 // What an append asks for; the store assigns pos and seq.
@@ -55,6 +57,24 @@ struct NewEvent {
   std::int64_t ts = 0;
   std::optional<std::string> txn_id;
   std::optional<std::string> session_id;
+  std::optional<std::string> target;  // member events: the user they are about
+};
+
+// A read marker: the event a user has read up to, and the room's message count there.
+struct Receipt {
+  std::string room_id;
+  std::string user_id;
+  std::int64_t seq = 0;
+  std::int64_t messages = 0;
+};
+
+// What a committed write changed that the in-memory sync state must learn: appended
+// events (in stream order) and moved read markers. Filled by stores opened for a
+// group-commit write, handed over only after the commit.
+struct Changes {
+  std::vector<Event> events;
+  std::vector<Receipt> receipts;
+  bool empty() const { return events.empty() && receipts.empty(); }
 };
 
 struct TxnRecord {
@@ -78,8 +98,14 @@ class ChatStore {
   virtual std::vector<Membership> members(const std::string& room_id) = 0;
   virtual std::vector<Membership> rooms_of(const std::string& user_id) = 0;
   virtual std::int64_t joined_count(const std::string& room_id) = 0;
-  // `message` events by others after the user's read marker (receipts).
+  // `message` events after the user's read marker: the room's count minus the
+  // marker's. A user's own sends move their marker, so these are others' messages.
   virtual std::int64_t unread_count(const std::string& room_id, const std::string& user_id) = 0;
+
+  virtual std::optional<Receipt> receipt(const std::string& room_id, const std::string& user_id) = 0;
+  virtual void put_receipt(const Receipt& receipt) = 0;
+  // `message` events of the room with seq above `seq`.
+  virtual std::int64_t messages_after(const std::string& room_id, std::int64_t seq) = 0;
 
   // Appends at the room's next seq and the next stream position; both returned in
   // the event. Call inside a transaction.
@@ -93,6 +119,21 @@ class ChatStore {
                                           std::size_t limit) = 0;
   virtual std::vector<Event> events_before(const std::string& room_id, std::int64_t before_seq,
                                            std::size_t limit) = 0;
+  // A room's events with pos in (after_pos, upto_pos], ascending, at most `limit`.
+  virtual std::vector<Event> events_between(const std::string& room_id, std::int64_t after_pos,
+                                            std::int64_t upto_pos, std::size_t limit) = 0;
+  // A room's newest `limit` events with pos <= upto_pos, ascending.
+  virtual std::vector<Event> latest_events(const std::string& room_id, std::int64_t upto_pos,
+                                           std::size_t limit) = 0;
+  // Member events about `user_id` with pos in (after_pos, upto_pos], ascending.
+  virtual std::vector<Event> member_events_of(const std::string& user_id, std::int64_t after_pos,
+                                              std::int64_t upto_pos) = 0;
+  // The user's membership in the room as of stream position `pos` (from the log), or
+  // nullopt when no member event about them precedes it.
+  virtual std::optional<std::string> membership_at(const std::string& room_id, const std::string& user_id,
+                                                   std::int64_t pos) = 0;
+  // Erases a redacted event's content (to {}) and records the redaction.
+  virtual void redact(const std::string& event_id, const std::string& redacted_by) = 0;
 
   virtual std::optional<TxnRecord> txn(const std::string& session_id, const std::string& room_id,
                                        const std::string& txn_id) = 0;

@@ -21,6 +21,9 @@ class StoreRunner {
   // Durable writes, group committed; `work` runs inside the shared transaction.
   virtual boost::asio::awaitable<void> write(std::function<void(ChatStore&)> work) = 0;
   virtual void run_blocking(const std::function<void(ChatStore&)>& work) = 0;
+  // Called on the store's thread after each group commit with what its writes
+  // appended, before any writer resumes. Set once, before the first write.
+  virtual void on_commit(std::function<void(Changes&)> listener) = 0;
   virtual core::CheckResult check() = 0;
 };
 

@@ -28,6 +28,14 @@ TEST_F(CryptoTest, Sha256KnownAnswer) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(CryptoTest, HmacSha256KnownAnswerFromRfc4231) {
+  auto mac = hmac_sha256("Jefe", "what do ya want for nothing?");
+  EXPECT_EQ(hex_encode(mac.data(), mac.size()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  auto other = hmac_sha256("Jeff", "what do ya want for nothing?");
+  EXPECT_NE(hex_encode(other.data(), other.size()), hex_encode(mac.data(), mac.size()));
+}
+
 TEST_F(CryptoTest, ConstantTimeEquality) {
   EXPECT_TRUE(equal_constant_time("abc", "abc"));
   EXPECT_FALSE(equal_constant_time("abc", "abd"));
