@@ -171,9 +171,27 @@ run_generator() {
   return "$rc"
 }
 
+# Share of CPU time in use over $1 seconds (other work on the machine skews the figures).
+cpu_busy_percent() {
+  local a b
+  a="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
+  sleep "$1"
+  b="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]
+    printf "%d", (all > 0 ? 100 * busy / all : 0)
+  }'
+}
+
 run_workload() {
-  local name="$1" rc=0
+  local name="$1" rc=0 busy
   echo "== $name"
+  if [[ -r /proc/stat ]]; then
+    busy="$(cpu_busy_percent 1)"
+    if ((busy > 15)); then
+      echo "  warning: the CPUs were ${busy}% busy just before this workload; its figures will be low" >&2
+    fi
+  fi
   start_bartab "$name"
   case "$name" in
     sends)
