@@ -154,6 +154,20 @@ TEST_F(SyncHubTest, AMemberEventAboutTheUserUpdatesTheirViewAndOlderWindowsFallB
   EXPECT_FALSE(hub_.window_from_memory(kMe, 102, 0, 100));
 }
 
+TEST_F(SyncHubTest, AViewsLastChangeBoundsTheWindowsMemoryAnswers) {
+  // The view's own record of the last member event about the user decides, even when
+  // its memberships look older (e.g. a membership row since removed from the view).
+  auto view = view_of({joined("room_a", 50)});
+  view.last_change = 101;
+  hub_.install_view(kMe, view);
+  hub_.install_room("room_a", RoomInfo{"Room A", "", 2, 5});
+  hub_.publish(changes({message(101, "room_a"), message(102, "room_a")}));
+  EXPECT_FALSE(hub_.window_from_memory(kMe, kBoot, 0, 100));
+  auto w = hub_.window_from_memory(kMe, 101, 0, 100);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(positions(*w, "room_a"), Positions{102});
+}
+
 TEST_F(SyncHubTest, AMemberEventAboutSomeoneElseLeavesTheUsersViewAlone) {
   install_me();
   hub_.publish(changes({member(101, "room_a", "usr_b", "join")}));

@@ -24,6 +24,9 @@ struct Engine {
   // How many events a separate reader (not the runner's connection) sees right now:
   // what is committed. Lets the suite check that on_commit comes after the commit.
   std::function<std::int64_t(const std::string& scratch)> committed_events;
+  // Makes every later commit that appends an event fail at COMMIT itself (each work
+  // having succeeded), from outside the runner; null for an engine that cannot.
+  std::function<void(const std::string& scratch)> fail_commits;
 };
 
 std::int64_t sqlite_committed_events(const std::string& scratch) {
@@ -43,9 +46,29 @@ std::int64_t sqlite_committed_events(const std::string& scratch) {
   return count;
 }
 
+// A deferred foreign key that every event insert violates: SQLite checks it only at
+// COMMIT, which then fails and the batch is rolled back.
+void sqlite_fail_commits(const std::string& scratch) {
+  auto path = scratch + "/chat.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 1000);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db,
+                        "CREATE TABLE test_parent (id INTEGER PRIMARY KEY);"
+                        "CREATE TABLE test_child (ref INTEGER REFERENCES test_parent(id) "
+                        "  DEFERRABLE INITIALLY DEFERRED);"
+                        "CREATE TRIGGER test_fail_commits AFTER INSERT ON events "
+                        "  BEGIN INSERT INTO test_child (ref) VALUES (1); END;",
+                        nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
 const Engine kEngines[] = {
     {"sqlite", [](const std::string& scratch) { return open_sqlite_store(scratch + "/chat.db"); },
-     sqlite_committed_events},
+     sqlite_committed_events, sqlite_fail_commits},
 };
 
 class ChatStoreConformance : public ::testing::TestWithParam<Engine> {
@@ -606,6 +629,54 @@ TEST_P(ChatStoreConformance, OnCommitNeverHearsOfAWorkThatThrew) {
   EXPECT_EQ(write_all({failing("evt_bad3")}), std::vector<bool>{true});
   std::lock_guard lock(mutex);
   EXPECT_EQ(batches.size(), before);
+}
+
+TEST_P(ChatStoreConformance, OnCommitNeverHearsOfABatchWhoseCommitFailed) {
+  if (!GetParam().fail_commits) GTEST_SKIP() << "the engine cannot make a commit fail";
+  with([](ChatStore& s) { s.insert_room(room("room_a")); });
+  std::mutex mutex;
+  std::vector<Changes> batches;
+  runner_->on_commit([&](Changes& changes) {
+    std::lock_guard lock(mutex);
+    batches.push_back(changes);
+  });
+  auto append_and_read = [](const std::string& id, const std::string& user) {
+    return [id, user](ChatStore& s) {
+      auto e = s.append(message("room_a", id));
+      s.put_receipt({"room_a", user, e.seq, 1});
+    };
+  };
+  EXPECT_EQ(write_all({append_and_read("evt_1", "usr_1")}), std::vector<bool>{false});
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(batches.size(), 1u) << "the listener works";
+  }
+
+  GetParam().fail_commits(scratch_.path().string());
+  EXPECT_EQ(write_all({append_and_read("evt_2", "usr_2"), append_and_read("evt_3", "usr_3")}),
+            (std::vector<bool>{true, true}))
+      << "a failed commit fails every write of the batch";
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(batches.size(), 1u) << "nothing of the failed batch is reported";
+  }
+  with([](ChatStore& s) {
+    EXPECT_FALSE(s.event("evt_2"));
+    EXPECT_FALSE(s.event("evt_3"));
+    EXPECT_FALSE(s.receipt("room_a", "usr_2"));
+    EXPECT_EQ(s.room("room_a")->messages, 1);
+  });
+
+  // The runner goes on: a write that appends no event still commits and is heard.
+  EXPECT_EQ(write_all({[](ChatStore& s) {
+              s.put_receipt({"room_a", "usr_4", 1, 1});
+            }}),
+            std::vector<bool>{false});
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_TRUE(batches[1].events.empty());
+  ASSERT_EQ(batches[1].receipts.size(), 1u);
+  EXPECT_EQ(batches[1].receipts[0].user_id, "usr_4");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ChatStoreConformance, ::testing::ValuesIn(kEngines),
