@@ -137,7 +137,7 @@ TEST(RoomTails, GlobalTrimmingEmptiesTheLeastRecentlyActiveRoom) {
 }
 
 TEST(RoomTails, ActivityIsTheNewestEventNotTheFirst) {
-  RoomTails tails(0, 10, 4);
+  RoomTails tails(0, 3, 4);
   tails.append(event(1, "room_a"));  // room_a seen first ...
   tails.append(event(2, "room_b"));
   tails.append(event(3, "room_b", 2));
