@@ -1,6 +1,7 @@
 #include "core/http/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -154,14 +155,26 @@ class Server::Session {
   }
 
  private:
-  // Waits (up to the idle timeout) until the next request's first bytes arrive.
+  // Waits (up to the idle timeout) until the next request's first bytes arrive. They
+  // land in a small inline array, so an idle keep-alive connection (or one held by a
+  // long poll) owns no heap read buffer.
   asio::awaitable<bool> wait_for_request() {
     if (buffer_.size() > 0) co_return true;
     stream_.expires_after(server_.options_.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(first_bytes_), use_tuple);
     if (ec) co_return false;
-    buffer_.commit(n);
+    buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::buffer(first_bytes_, n)));
     co_return true;
+  }
+
+  // Before a handler that may hold the request for a long time (a long poll), give
+  // back what the request's bytes and the last response needed.
+  void release_buffers() {
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    if (out_.capacity() > kKeptResponseBytes) {
+      out_.clear();
+      out_.shrink_to_fit();
+    }
   }
 
   // Reads and answers one request. Returns whether the connection stays open.
@@ -236,6 +249,7 @@ class Server::Session {
     }
 
     Request request{parser.release(), std::move(match.params), request_id_, remote_, server_.options_.json};
+    release_buffers();
     co_return co_await invoke(*match.route, request);
   }
 
@@ -389,7 +403,9 @@ class Server::Session {
         error_response(ErrorCode::bad_request, "malformed HTTP request: " + ec.message()), started);
   }
 
-  std::string out_;  // serialised response, reused
+  static constexpr std::size_t kKeptResponseBytes = 16 * 1024;
+  std::array<char, 512> first_bytes_;
+  std::string out_;  // serialised response, reused up to kKeptResponseBytes
   Server& server_;
   Worker& worker_;
   beast::tcp_stream stream_;

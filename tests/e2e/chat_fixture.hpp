@@ -40,7 +40,8 @@ class ChatFixture : public ::testing::Test {
     auto reply = http(server_->port, "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
                       json::serialize(body));
     auto parsed = json::parse(reply.body);
-    return {std::string(parsed.at("user_id").as_string()), std::string(parsed.at("access_token").as_string())};
+    return {std::string(parsed.at("user_id").as_string()),
+            std::string(parsed.at("access_token").as_string())};
   }
 
   static Reply call(const Account& who, const std::string& method, const std::string& target,
@@ -52,13 +53,14 @@ class ChatFixture : public ::testing::Test {
   }
 
   static std::string create(const Account& who, const std::string& visibility, json::array invite = {}) {
-    auto reply =
-        call(who, "POST", "/v1/rooms", json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
+    auto reply = call(who, "POST", "/v1/rooms",
+                      json::object{{"name", "Room"}, {"visibility", visibility}, {"invite", invite}});
     EXPECT_EQ(reply.status, 201u) << reply.body;
     return std::string(json::parse(reply.body).at("room_id").as_string());
   }
 
-  static Reply send(const Account& who, const std::string& room, const std::string& txn, const std::string& body) {
+  static Reply send(const Account& who, const std::string& room, const std::string& txn,
+                    const std::string& body) {
     return call(who, "PUT", "/v1/rooms/" + room + "/send/" + txn,
                 json::object{{"type", "message"}, {"content", {{"body", body}}}});
   }

@@ -58,7 +58,8 @@ class ChatSync : public ChatFixture {
 
 TEST_F(ChatSync, SnapshotHoldsJoinedRoomsLatestEventsAndInvites) {
   auto room = create(*alice_, "public");
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(send(*alice_, room, "snap" + std::to_string(i), "m" + std::to_string(i)).status, 200u);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(send(*alice_, room, "snap" + std::to_string(i), "m" + std::to_string(i)).status, 200u);
   auto secret = create(*alice_, "private", json::array{bob_->user_id});
 
   auto snap = sync(*alice_, "?limit=3");
@@ -70,7 +71,9 @@ TEST_F(ChatSync, SnapshotHoldsJoinedRoomsLatestEventsAndInvites) {
   EXPECT_EQ(entry.at("summary").at("name"), "Room");
   EXPECT_EQ(entry.at("summary").at("member_count"), 1);
   // `prev` continues the history right below the snapshot.
-  auto older = call(*alice_, "GET", "/v1/rooms/" + room + "/events?limit=2&from=" + std::string(entry.at("prev").as_string()));
+  auto older =
+      call(*alice_, "GET",
+           "/v1/rooms/" + room + "/events?limit=2&from=" + std::string(entry.at("prev").as_string()));
   ASSERT_EQ(older.status, 200u) << older.body;
   EXPECT_EQ(bodies(json::parse(older.body).at("events").as_array()), (std::vector<std::string>{"m1", "m0"}));
 
@@ -122,10 +125,12 @@ TEST_F(ChatSync, EventsInRoomsTheUserIsNotInStayInvisible) {
 TEST_F(ChatSync, TheSameTokenGivesTheSameAnswer) {
   auto room = join_room(*bob_, create(*alice_, "public"));
   auto since = token_now(*bob_);
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(send(*alice_, room, "same" + std::to_string(i), "s" + std::to_string(i)).status, 200u);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(send(*alice_, room, "same" + std::to_string(i), "s" + std::to_string(i)).status, 200u);
   auto first = sync(*bob_, "?timeout=0&since=" + since);
   auto again = sync(*bob_, "?timeout=0&since=" + since);
-  EXPECT_EQ(json::serialize(first.body), json::serialize(again.body)) << "a lost answer is recovered by retrying";
+  EXPECT_EQ(json::serialize(first.body), json::serialize(again.body))
+      << "a lost answer is recovered by retrying";
   EXPECT_EQ(bodies(events_in(again, room)), (std::vector<std::string>{"s0", "s1", "s2"}));
 }
 
@@ -179,8 +184,9 @@ TEST_F(ChatSync, AKickedMemberGetsTheKickAndNothingAfter) {
   auto room = join_room(*carol_, create(*alice_, "public"));
   auto since = token_now(*carol_);
   ASSERT_EQ(send(*alice_, room, "before", "before the kick").status, 200u);
-  ASSERT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/kick", json::object{{"user_id", carol_->user_id}}).status,
-            200u);
+  ASSERT_EQ(
+      call(*alice_, "POST", "/v1/rooms/" + room + "/kick", json::object{{"user_id", carol_->user_id}}).status,
+      200u);
   ASSERT_EQ(send(*alice_, room, "after", "after the kick").status, 200u);
 
   auto poll = sync(*carol_, "?timeout=0&since=" + since);
@@ -201,7 +207,8 @@ TEST_F(ChatSync, InviteJoinAndLeaveFlowThroughTheStream) {
   auto room = create(*alice_, "private");
   ASSERT_EQ(send(*alice_, room, "old", "said before dave came").status, 200u);
   auto since = token_now(*dave_);
-  ASSERT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", dave_->user_id}}).status,
+  ASSERT_EQ(call(*alice_, "POST", "/v1/rooms/" + room + "/invite", json::object{{"user_id", dave_->user_id}})
+                .status,
             200u);
   auto invited = sync(*dave_, "?timeout=2000&since=" + since);
   EXPECT_EQ(invited.body.at("invites").at(room).at("inviter").as_string(), alice_->user_id);
@@ -213,8 +220,10 @@ TEST_F(ChatSync, InviteJoinAndLeaveFlowThroughTheStream) {
   EXPECT_EQ(entry.at("membership"), "join");
   EXPECT_EQ(entry.at("events").as_array().front().at("type"), "member") << "starts at the join event";
   EXPECT_EQ(entry.at("limited"), true) << "older history is one back-pagination away";
-  auto older = call(*dave_, "GET", "/v1/rooms/" + room + "/events?from=" + std::string(entry.at("prev").as_string()));
-  EXPECT_EQ(bodies(json::parse(older.body).at("events").as_array()), (std::vector<std::string>{"said before dave came"}));
+  auto older =
+      call(*dave_, "GET", "/v1/rooms/" + room + "/events?from=" + std::string(entry.at("prev").as_string()));
+  EXPECT_EQ(bodies(json::parse(older.body).at("events").as_array()),
+            (std::vector<std::string>{"said before dave came"}));
 
   ASSERT_EQ(call(*dave_, "POST", "/v1/rooms/" + room + "/leave").status, 200u);
   auto left = sync(*dave_, "?timeout=2000&since=" + next_of(joined));
@@ -224,7 +233,8 @@ TEST_F(ChatSync, InviteJoinAndLeaveFlowThroughTheStream) {
 TEST_F(ChatSync, TypingWakesAPollAndExpires) {
   auto room = join_room(*bob_, create(*alice_, "public"));
   auto since = token_now(*bob_);
-  ASSERT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/typing", json::object{{"typing", true}, {"timeout_ms", 400}})
+  ASSERT_EQ(call(*alice_, "PUT", "/v1/rooms/" + room + "/typing",
+                 json::object{{"typing", true}, {"timeout_ms", 400}})
                 .status,
             200u);
   auto typing = sync(*bob_, "?timeout=3000&since=" + since);
@@ -276,8 +286,10 @@ TEST_F(ChatSync, ConcurrentSendersAndPollersSeeEveryEventOnceInOrder) {
   for (std::size_t s = 0; s < senders.size(); ++s) {
     sending.emplace_back([&, s] {
       for (int i = 0; i < kPerSender; ++i)
-        EXPECT_EQ(send(*senders[s], room, "c" + std::to_string(i), std::to_string(s) + ":" + std::to_string(i)).status,
-                  200u);
+        EXPECT_EQ(
+            send(*senders[s], room, "c" + std::to_string(i), std::to_string(s) + ":" + std::to_string(i))
+                .status,
+            200u);
     });
   }
   for (auto& t : sending) t.join();
@@ -288,7 +300,8 @@ TEST_F(ChatSync, ConcurrentSendersAndPollersSeeEveryEventOnceInOrder) {
     EXPECT_EQ(messages_seen[i], senders.size() * kPerSender) << "poller " << i << " missed messages";
     std::set<std::int64_t> unique(seen[i].begin(), seen[i].end());
     EXPECT_EQ(unique.size(), seen[i].size()) << "poller " << i << " saw an event twice";
-    for (std::size_t k = 1; k < seen[i].size(); ++k) EXPECT_EQ(seen[i][k], seen[i][k - 1] + 1) << "poller " << i;
+    for (std::size_t k = 1; k < seen[i].size(); ++k)
+      EXPECT_EQ(seen[i][k], seen[i][k - 1] + 1) << "poller " << i;
   }
 }
 
@@ -298,8 +311,8 @@ class UpOnDirectory {
  public:
   explicit UpOnDirectory(const std::filesystem::path& dir)
       // A fixed public URL: tokens name it as their issuer, and the port changes.
-      : process_({"up", "--port", "0", "--host", "127.0.0.1", "--data", dir.string(), "--registration", "open",
-                  "--set", "server.public_url=http://bartab.test"}),
+      : process_({"up", "--port", "0", "--host", "127.0.0.1", "--data", dir.string(), "--registration",
+                  "open", "--set", "server.public_url=http://bartab.test"}),
         port_(process_.wait_listening()) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline && http(port_, "GET", "/readyz").status != 200)
@@ -333,13 +346,16 @@ TEST(ChatSyncProcess, TokensSurviveARestartAndOnesAheadOfARestoredBackupAre400) 
     auto reply = http(server.port(), "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
                       R"({"username":"erin","password":"correct horse"})");
     token = std::string(json::parse(reply.body).at("access_token").as_string());
-    room = std::string(json::parse(as(server.port(), token, "POST", "/v1/rooms", json::object{{"name", "R"}}).body)
-                           .at("room_id")
-                           .as_string());
-    before_backup = std::string(json::parse(as(server.port(), token, "GET", "/v1/sync").body).at("next").as_string());
+    room = std::string(
+        json::parse(as(server.port(), token, "POST", "/v1/rooms", json::object{{"name", "R"}}).body)
+            .at("room_id")
+            .as_string());
+    before_backup =
+        std::string(json::parse(as(server.port(), token, "GET", "/v1/sync").body).at("next").as_string());
   }
-  std::filesystem::copy(live.path(), backup.path(), std::filesystem::copy_options::recursive |
-                                                        std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy(
+      live.path(), backup.path(),
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
   std::string after_backup;
   {
     UpOnDirectory server(live.path());
@@ -366,14 +382,16 @@ TEST(ChatSyncProcess, SigtermAnswersHeldPollsAndExitsCleanly) {
                     R"({"username":"frank","password":"correct horse"})");
   auto token = std::string(json::parse(reply.body).at("access_token").as_string());
   as(server.port(), token, "POST", "/v1/rooms", json::object{{"name", "R"}});
-  auto since = std::string(json::parse(as(server.port(), token, "GET", "/v1/sync").body).at("next").as_string());
+  auto since =
+      std::string(json::parse(as(server.port(), token, "GET", "/v1/sync").body).at("next").as_string());
 
   std::vector<Reply> answers(3);
   std::vector<std::thread> polls;
   for (auto& answer : answers) {
     polls.emplace_back([&, port = server.port()] {
       TestClient client(port, 20s);
-      answer = client.request("GET", "/v1/sync?timeout=60000&since=" + since, {{"Authorization", "Bearer " + token}});
+      answer = client.request("GET", "/v1/sync?timeout=60000&since=" + since,
+                              {{"Authorization", "Bearer " + token}});
     });
   }
   // Wait until the polls are held (they show in the in-flight gauge), then stop.

@@ -15,7 +15,9 @@ constexpr std::size_t kMacBytes = 16;
 template <class Int>
 std::optional<Int> parse_number(std::string_view text) {
   Int value{};
+  // Digits only: from_chars would take a leading minus for the signed position.
   if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  if (text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
   return value;

@@ -680,7 +680,7 @@ TEST_P(ChatStoreConformance, OnCommitNeverHearsOfABatchWhoseCommitFailed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ChatStoreConformance, ::testing::ValuesIn(kEngines),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& engine) { return std::string(engine.param.name); });
 
 }  // namespace
 }  // namespace bartab::chat
