@@ -92,14 +92,16 @@ void SyncHub::publish(const Changes& changes) {
 void SyncHub::apply(const Event& e) {
   mark_ = std::max(mark_, e.pos);
   tails_.append(std::make_shared<const Event>(e));
+  auto room = rooms_.find(e.room_id);
+  if (e.type == "message" && room != rooms_.end()) ++room->second.messages;
+  // Only the room's structure changes caches; the common message needs no parsing.
+  if (e.type != "member" && e.type != "state" && e.type != "redaction") return;
   auto content = boost::json::parse(e.content);
   const auto& fields = content.as_object();
   auto text = [&fields](std::string_view key) -> std::string {
     const auto* v = fields.if_contains(key);
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
   };
-  auto room = rooms_.find(e.room_id);
-  if (e.type == "message" && room != rooms_.end()) ++room->second.messages;
   if (e.type == "redaction") tails_.redact(e.room_id, text("event_id"), e.event_id);
   if (e.type == "state" && room != rooms_.end()) {
     if (text("key") == "name") room->second.name = text("value");
