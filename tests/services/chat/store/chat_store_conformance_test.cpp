@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <stdexcept>
 #include <thread>
 #include "support/temp_dir.hpp"
@@ -64,6 +65,11 @@ void sqlite_fail_commits(const std::string& scratch) {
   EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
   sqlite3_free(error);
   sqlite3_close(db);
+}
+
+// Test names and logs show the engine by name, not as a byte dump.
+void PrintTo(const Engine& engine, std::ostream* out) {
+  *out << engine.name;
 }
 
 const Engine kEngines[] = {
