@@ -22,6 +22,10 @@
 #   KEEP_LOGS=1 keeps the temporary directory with the server logs.
 set -euo pipefail
 
+BENCH_NAME=chat_load.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bartab="${1:-$repo_root/build/release/bin/bartab}"
 WORKLOADS="${WORKLOADS:-sends fanout idle}"
@@ -40,10 +44,6 @@ for v in SENDERS ROOMS DURATION WARMUP MEMBERS FANOUT_SENDERS MESSAGES RATE POLL
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "chat_load.sh: $v must be a whole number, got '${!v}'" >&2; exit 1; }
 done
 
-die() {
-  echo "chat_load.sh: $*" >&2
-  exit 1
-}
 
 [[ -x "$bartab" ]] || die "no bartab binary at $bartab (build it first, or pass its path)"
 bartab="$(cd "$(dirname "$bartab")" && pwd)/$(basename "$bartab")"
@@ -78,21 +78,6 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/bartab-chat-load.XXXXXX")"
 bartab_pid=""
 gen_pid=""
 
-stop_pid() {
-  local pid="$1" i
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "chat_load.sh: warning: pid $pid did not exit within 10 s of SIGTERM; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -171,17 +156,6 @@ run_generator() {
   return "$rc"
 }
 
-# Share of CPU time in use over $1 seconds (other work on the machine skews the figures).
-cpu_busy_percent() {
-  local a b
-  a="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
-  sleep "$1"
-  b="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
-  awk -v a="$a" -v b="$b" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]
-    printf "%d", (all > 0 ? 100 * busy / all : 0)
-  }'
-}
 
 run_workload() {
   local name="$1" rc=0 busy

@@ -23,6 +23,10 @@
 # server under test, so the figures are only comparable on the same machine.
 set -euo pipefail
 
+BENCH_NAME=healthz.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bartab="${1:-$repo_root/build/release/bin/bartab}"
 DURATION="${DURATION:-10s}"
@@ -37,10 +41,6 @@ NGINX_REUSEPORT="${NGINX_REUSEPORT:-1}"
 NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 WRK="${WRK:-$(command -v wrk || echo /usr/bin/wrk)}"
 
-die() {
-  echo "healthz.sh: $*" >&2
-  exit 1
-}
 
 [[ -x "$bartab" ]] || die "no bartab binary at $bartab (build it first, or pass its path)"
 [[ -x "$NGINX" ]] || die "nginx not found (apt-get install nginx-light)"
@@ -85,19 +85,6 @@ bartab_pid=""
 wrk_pid=""
 RATIO_on="" RATIO_off=""
 
-stop_pid() {
-  local pid="$1"
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 stop_servers() {
   stop_pid "$bartab_pid"
@@ -332,17 +319,6 @@ pair() {
   if ((${!e1} + ${!e2} > 0)); then echo "  warning: wrk counted errors or non-2xx answers" >&2; fi
 }
 
-# Share of CPU time in use over $1 seconds (other work skews the figures).
-cpu_busy_percent() {
-  local a b
-  a="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
-  sleep "$1"
-  b="$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)"
-  awk -v a="$a" -v b="$b" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]
-    printf "%d", (all > 0 ? 100 * busy / all : 0)
-  }'
-}
 
 if [[ -r /proc/stat ]]; then
   busy="$(cpu_busy_percent 1)"
