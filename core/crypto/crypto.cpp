@@ -64,6 +64,20 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
   return out;
 }
 
+Sha256::Sha256() {
+  crypto_hash_sha256_init(&state_);
+}
+
+void Sha256::update(std::string_view data) {
+  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::hex_digest() {
+  std::array<std::uint8_t, 32> out{};
+  crypto_hash_sha256_final(&state_, out.data());
+  return hex_encode(out.data(), out.size());
+}
+
 std::string sha256_hex(std::string_view data) {
   auto digest = sha256(data);
   return hex_encode(digest.data(), digest.size());

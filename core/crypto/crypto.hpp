@@ -2,6 +2,8 @@
 // Argon2id. Nothing here invents cryptography; it only fixes the parameters.
 #pragma once
 
+#include <sodium/crypto_hash_sha256.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -38,6 +40,18 @@ std::string hex_encode(const std::uint8_t* data, std::size_t n);
 
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
+
+// SHA-256 of data that arrives in pieces (an upload hashed as it streams in).
+class Sha256 {
+ public:
+  Sha256();
+  void update(std::string_view data);
+  // Finishes the hash: lowercase hex. Call once.
+  std::string hex_digest();
+
+ private:
+  crypto_hash_sha256_state state_;
+};
 // HMAC-SHA256 (RFC 2104) of `message` under `key` (any length).
 std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message);
 // Constant-time comparison of equal-length byte strings; false when lengths differ.

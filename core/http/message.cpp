@@ -3,11 +3,24 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <unistd.h>
+
 #include <cassert>
 
 #include "core/errors.hpp"
 
 namespace bartab::core::http {
+
+FileHandle::~FileHandle() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+FileHandle& FileHandle::operator=(FileHandle&& other) noexcept {
+  if (this == &other) return *this;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = std::exchange(other.fd_, -1);
+  return *this;
+}
 
 bhttp::response_header<>& head(Response& response) {
   return std::visit([](auto& message) -> bhttp::response_header<>& { return message; }, response);

@@ -25,6 +25,9 @@ struct RouteOptions {
   // Largest request body accepted, in bytes; 0 means the server's default
   // (limits.max_json_bytes).
   std::size_t body_limit = 0;
+  // The handler reads the body itself through Request::body_stream (uploads) instead
+  // of receiving it whole in Request::message.
+  bool stream_body = false;
 };
 
 // What a service registers: one entry of its route list.

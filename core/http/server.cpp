@@ -13,8 +13,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <sys/sendfile.h>
+
+#include <cassert>
+#include <cerrno>
 #include <csignal>
 #include <ctime>
 #include <list>
@@ -149,6 +154,7 @@ class Server::Session {
       connection_.idle = false;
       if (!co_await serve_one()) break;
     }
+    if (linger_) co_await linger();
     boost::system::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
@@ -244,6 +250,7 @@ class Server::Session {
       co_return error_response(ErrorCode::payload_too_large,
                                "the request body is larger than " + std::to_string(limit) + " bytes");
     }
+    if (match.route->options.stream_body) co_return co_await invoke_streamed(*match.route, match, parser, limit);
     if (has_body && !parser.is_done()) {
       if (auto failure = co_await read_body(parser, limit)) co_return std::move(*failure);
     }
@@ -252,6 +259,12 @@ class Server::Session {
     release_buffers();
     co_return co_await invoke(*match.route, request);
   }
+
+  // A route that reads its own body: the handler gets the head now and the body
+  // through Request::body_stream. Whatever it leaves unread ends the connection.
+  asio::awaitable<Response> invoke_streamed(const Route& route, RouteMatch& match,
+                                            bhttp::request_parser<bhttp::string_body>& parser,
+                                            std::size_t limit);
 
   // Reads the body; returns an error response when it cannot be read.
   asio::awaitable<std::optional<Response>> read_body(bhttp::request_parser<bhttp::string_body>& parser,
@@ -334,6 +347,7 @@ class Server::Session {
           m.prepare_payload();
         },
         response);
+    if (auto* file = std::get_if<FileResponse>(&response)) file->content_length(file->length);
   }
 
   // Sends the response, records it, and says whether the connection stays open.
@@ -365,14 +379,62 @@ class Server::Session {
     co_return ec;
   }
 
+  // A file body: the head from memory, then the bytes with sendfile(2) straight from
+  // the page cache to the socket, waiting for the socket to drain between calls.
   asio::awaitable<boost::system::error_code> write(FileResponse& message) {
-    bhttp::response_serializer<bhttp::file_body> serializer{message};
-    if (is_head_) {
-      auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, use_tuple);
-      co_return ec;
+    StringResponse head{message.result(), 11};
+    static_cast<bhttp::response_header<>&>(head) = message.base();
+    serialize(head, false, out_);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), use_tuple);
+    if (ec || is_head_) co_return ec;
+    co_return co_await send_file(message.file.get(), message.offset, message.length);
+  }
+
+  asio::awaitable<boost::system::error_code> send_file(int fd, std::uint64_t offset, std::uint64_t length) {
+    auto& socket = stream_.socket();
+    socket.native_non_blocking(true);
+    auto position = static_cast<off_t>(offset);
+    while (length > 0) {
+      auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(length, kSendfileChunk));
+      auto sent = ::sendfile(socket.native_handle(), fd, &position, chunk);
+      if (sent > 0) {
+        length -= static_cast<std::uint64_t>(sent);
+        continue;
+      }
+      if (sent == 0) co_return asio::error::eof;  // the file shrank under us
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) co_return boost::system::error_code(errno, boost::system::system_category());
+      if (auto ec = co_await wait_writable()) co_return ec;
     }
-    auto [ec, n] = co_await bhttp::async_write(stream_, serializer, use_tuple);
+    co_return boost::system::error_code{};
+  }
+
+  // Waits until the socket takes more bytes, within the write timeout (a raw socket
+  // wait is outside tcp_stream's timer, so a watchdog cancels it).
+  asio::awaitable<boost::system::error_code> wait_writable() {
+    asio::steady_timer watchdog(stream_.get_executor(), server_.options_.body_timeout);
+    auto& socket = stream_.socket();
+    watchdog.async_wait([&socket](const boost::system::error_code& ec) {
+      if (!ec) socket.cancel();
+    });
+    auto [ec] = co_await socket.async_wait(tcp::socket::wait_write, use_tuple);
+    watchdog.cancel();
     co_return ec;
+  }
+
+  // After answering a request whose body was left unread (an upload refused early),
+  // read and drop what the client still sends for a short while before closing:
+  // closing with unread bytes makes the kernel send a reset, and the client would
+  // lose the answer it has not read yet.
+  asio::awaitable<void> linger() {
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    auto deadline = std::chrono::steady_clock::now() + kLingerTime;
+    while (std::chrono::steady_clock::now() < deadline) {
+      stream_.expires_at(deadline);
+      auto [read_ec, n] = co_await stream_.async_read_some(asio::buffer(first_bytes_), use_tuple);
+      if (read_ec) break;
+    }
   }
 
   // The head could not be read: answer what deserves an answer, then close.
@@ -403,7 +465,11 @@ class Server::Session {
         error_response(ErrorCode::bad_request, "malformed HTTP request: " + ec.message()), started);
   }
 
+  class StreamedBody;
+
   static constexpr std::size_t kKeptResponseBytes = 16 * 1024;
+  static constexpr std::size_t kSendfileChunk = 1 << 20;
+  static constexpr auto kLingerTime = std::chrono::seconds(2);
   std::array<char, 512> first_bytes_;
   std::string out_;  // serialised response, reused up to kKeptResponseBytes
   Server& server_;
@@ -423,7 +489,93 @@ class Server::Session {
   bool keep_alive_ = false;
   bool is_head_ = false;
   bool abandoned_ = false;  // the client stalled or left mid-request: close without answering
+  bool linger_ = false;     // a request body was left unread: drain a little before closing
 };
+
+// Request::body_stream for routes that read their own body. The parser takes over the
+// head read so far and fills the handler's buffer directly.
+class Server::Session::StreamedBody final : public BodyStream {
+ public:
+  StreamedBody(Session& session, bhttp::request_parser<bhttp::string_body>&& head_parser, std::size_t limit)
+      : session_(session), parser_(std::move(head_parser)) {
+    parser_.body_limit(limit);
+    limit_ = limit;
+  }
+
+  const bhttp::request_header<>& head() const { return parser_.get().base(); }
+  bool complete() const { return parser_.is_done(); }
+
+  std::optional<std::uint64_t> declared_length() const override {
+    auto length = parser_.content_length();
+    if (!length) return std::nullopt;
+    return *length;
+  }
+
+  asio::awaitable<std::size_t> read_some(std::span<char> into) override {
+    assert(!into.empty() && "read_some needs room to read into");
+    if (parser_.is_done()) co_return 0;
+    if (failed_) throw ApiError(ErrorCode::bad_request, "the request body could not be read");
+    if (!continued_) co_await send_continue();
+    for (;;) {
+      auto& body = parser_.get().body();
+      body.data = into.data();
+      body.size = into.size();
+      body.more = true;
+      session_.stream_.expires_after(session_.server_.options_.body_timeout);
+      auto [ec, n] = co_await bhttp::async_read_some(session_.stream_, session_.buffer_, parser_, use_tuple);
+      auto got = into.size() - body.size;
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) fail(ec);
+      if (got > 0 || parser_.is_done()) co_return got;
+    }
+  }
+
+ private:
+  asio::awaitable<void> send_continue() {
+    continued_ = true;
+    if (!beast::iequals(parser_.get()[bhttp::field::expect], "100-continue")) co_return;
+    bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+    session_.stream_.expires_after(session_.server_.options_.body_timeout);
+    auto [ec, n] = co_await bhttp::async_write(session_.stream_, go_on, use_tuple);
+    if (ec) fail(ec);
+  }
+
+  [[noreturn]] void fail(boost::system::error_code ec) {
+    failed_ = true;
+    if (ec == bhttp::error::body_limit) {
+      throw ApiError(ErrorCode::payload_too_large,
+                     "the request body is larger than " + std::to_string(limit_) + " bytes");
+    }
+    if (ec == beast::error::timeout || ec == asio::error::eof || ec == bhttp::error::partial_message ||
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+      session_.abandoned_ = true;  // nobody is left to read an answer
+      throw ApiError(ErrorCode::bad_request, "the request body did not arrive");
+    }
+    throw ApiError(ErrorCode::bad_request, "the request body could not be read: " + ec.message());
+  }
+
+  Session& session_;
+  bhttp::request_parser<bhttp::buffer_body> parser_;
+  std::size_t limit_ = 0;
+  bool continued_ = false;
+  bool failed_ = false;
+};
+
+asio::awaitable<Response> Server::Session::invoke_streamed(const Route& route, RouteMatch& match,
+                                          bhttp::request_parser<bhttp::string_body>& parser,
+                                          std::size_t limit) {
+  StreamedBody body(*this, std::move(parser), limit);
+  Request request{{}, std::move(match.params), request_id_, remote_, server_.options_.json};
+  static_cast<bhttp::request_header<>&>(request.message) = body.head();
+  request.body_stream = &body;
+  auto response = co_await invoke(route, request);
+  if (!body.complete()) {
+    keep_alive_ = false;
+    linger_ = !abandoned_;
+  }
+  co_return response;
+}
+
 
 Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)
     : options_(std::move(options)), router_(router), metrics_(metrics), cors_(options_.cors_origins) {

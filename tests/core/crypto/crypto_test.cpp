@@ -28,6 +28,19 @@ TEST_F(CryptoTest, Sha256KnownAnswer) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(CryptoTest, IncrementalSha256MatchesOneShotWhateverTheSplit) {
+  std::string data(1000, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + 3);
+  for (std::size_t split : {0u, 1u, 63u, 64u, 65u, 999u, 1000u}) {
+    Sha256 hash;
+    hash.update(std::string_view(data).substr(0, split));
+    hash.update(std::string_view(data).substr(split));
+    EXPECT_EQ(hash.hex_digest(), sha256_hex(data)) << "split at " << split;
+  }
+  Sha256 empty;
+  EXPECT_EQ(empty.hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST_F(CryptoTest, HmacSha256KnownAnswerFromRfc4231) {
   auto mac = hmac_sha256("Jefe", "what do ya want for nothing?");
   EXPECT_EQ(hex_encode(mac.data(), mac.size()),
