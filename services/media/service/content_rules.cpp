@@ -434,15 +434,22 @@ struct CodePoint {
   std::size_t length = 0;
 };
 
+// The length of a UTF-8 sequence from its lead byte; 0 for bytes that never lead
+// (continuations, and C0, C1, F5..FF which only start overlong or too large forms).
+std::size_t utf8_sequence_length(std::uint8_t lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
 // The UTF-8 sequence at the start of `s` (which must not be empty), or nullopt when
 // it is invalid: overlong, a surrogate, past U+10FFFF or truncated.
 std::optional<CodePoint> decode_utf8(std::string_view s) {
   std::uint8_t lead = byte_at(s, 0);
   if (lead < 0x80) return CodePoint{lead, 1};
-  std::size_t length = lead >= 0xc2 && lead <= 0xdf   ? 2
-                       : lead >= 0xe0 && lead <= 0xef ? 3
-                       : lead >= 0xf0 && lead <= 0xf4 ? 4
-                                                      : 0;
+  std::size_t length = utf8_sequence_length(lead);
   if (length == 0 || s.size() < length) return std::nullopt;
   char32_t value = lead & (0x7f >> length);
   for (std::size_t i = 1; i < length; ++i) {
