@@ -6,8 +6,9 @@
 
 #include <array>
 #include <mutex>
+#include <string>
 #include <string_view>
-#include <utility>
+#include <system_error>
 
 namespace bartab::media {
 
@@ -208,7 +209,12 @@ Thumbnail Thumbnailer::make(const std::filesystem::path& source, const std::file
 
   ImageFormat format = output_format(info.format);
   // Pixels are decoded here: libvips runs the whole pipeline as the saver pulls on it.
-  if (save(thumb.get(), out, format) != 0) throw_vips_error(Kind::failed, "thumbnail failed");
+  if (save(thumb.get(), out, format) != 0) {
+    // The saver may have written part of a file before the decoder gave up.
+    std::error_code ignored;
+    std::filesystem::remove(out, ignored);
+    throw_vips_error(Kind::failed, "thumbnail failed");
+  }
   return Thumbnail{format, static_cast<std::uint32_t>(vips_image_get_width(thumb.get())),
                    static_cast<std::uint32_t>(vips_image_get_height(thumb.get())), content_type(format)};
 }

@@ -457,6 +457,7 @@ TEST_F(ThumbnailerTest, TruncatedFilesFailWithoutCrashing) {
   ASSERT_TRUE(thumbnailer_.probe(half));  // the header is intact
   EXPECT_EQ(make_error(half, 64, 64), Kind::failed);
   EXPECT_EQ(make_error(half, 64, 64, FitMethod::crop), Kind::failed);
+  EXPECT_FALSE(fs::exists(file("out")));                   // no half-written thumbnail left behind
   EXPECT_EQ(make_error(file("whole.jpg")), std::nullopt);  // and libvips is still usable
 
   std::string png = read_bytes(save_png("whole.png", 300, 200));
