@@ -1,0 +1,89 @@
+// Thumbnails of uploaded images through libvips: a header-only probe, and a bounded
+// resize or centre crop of PNG, JPEG, GIF and WebP. Every other format is refused, and
+// libvips itself is locked down (init_vips) so no other loader can run in this process.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace bartab::media {
+
+enum class ImageFormat { png, jpeg, gif, webp };
+
+struct ImageInfo {
+  ImageFormat format = ImageFormat::png;
+  std::uint32_t width = 0;   // of one frame
+  std::uint32_t height = 0;  // of one frame
+  std::uint32_t pages = 1;   // frames of an animated GIF or WebP
+};
+
+enum class FitMethod { scale, crop };
+
+struct ThumbnailerOptions {
+  std::uint64_t max_pixels = 50'000'000;  // width*height of the (first) frame; more is a decompression bomb
+  std::uint32_t max_dimension = 2048;     // largest W or H a caller may ask for
+};
+
+class ThumbnailError : public std::runtime_error {
+ public:
+  enum class Kind { not_image, too_large, bad_size, failed };
+
+  ThumbnailError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct Thumbnail {
+  ImageFormat format = ImageFormat::png;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::string content_type;  // of the written file: image/png, image/jpeg or image/webp
+};
+
+// "image/png", "image/jpeg", "image/gif" or "image/webp".
+const char* content_type(ImageFormat format);
+
+// Stateless apart from its options: one instance may serve many threads at once.
+class Thumbnailer {
+ public:
+  // Calls init_vips(), so a Thumbnailer is always backed by the locked-down libvips.
+  explicit Thumbnailer(ThumbnailerOptions options = {});
+
+  // Header-only read (no pixel decode) of an image file; nullopt when it is not a PNG,
+  // JPEG, GIF or WebP that the allowed loaders can read.
+  std::optional<ImageInfo> probe(const std::filesystem::path& file) const;
+
+  // Writes a thumbnail of `source` no larger than width x height to `out`.
+  // scale: keep aspect ratio, fit inside the box, never upscale.
+  // crop: fill the box and centre-crop to exactly min(width, source width) x
+  // min(height, source height) (never upscale).
+  // Output format: JPEG for JPEG sources, WebP for WebP, PNG for PNG and GIF; animated
+  // GIF and WebP give their first frame. Metadata is stripped.
+  // Throws ThumbnailError: bad_size (width or height 0 or above max_dimension),
+  // not_image (not one of the four formats, or unreadable), too_large (the header's
+  // pixel count is above max_pixels, checked before any pixel is decoded), failed
+  // (libvips error while decoding or encoding, e.g. a truncated file).
+  Thumbnail make(const std::filesystem::path& source, const std::filesystem::path& out, std::uint32_t width,
+                 std::uint32_t height, FitMethod method) const;
+
+  const ThumbnailerOptions& options() const { return options_; }
+
+ private:
+  void check_size(std::uint32_t width, std::uint32_t height) const;
+
+  ThumbnailerOptions options_;
+};
+
+// One-time process-wide libvips set-up (idempotent, thread-safe): starts libvips, blocks
+// untrusted operations, then blocks every loader and saver but the PNG, JPEG, GIF and
+// WebP file loaders and the PNG, JPEG and WebP file savers; disables the operation
+// cache and limits libvips' worker threads. Throws std::runtime_error if libvips fails
+// to start.
+void init_vips();
+
+}  // namespace bartab::media
