@@ -1,9 +1,9 @@
 #include "core/http/message.hpp"
 
+#include <unistd.h>
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <unistd.h>
 
 #include <cassert>
 

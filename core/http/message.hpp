@@ -1,8 +1,8 @@
 // The request a handler receives and the response it returns.
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>

@@ -1,6 +1,7 @@
 #include "core/http/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <sys/sendfile.h>
 
 #include <cassert>
 #include <cerrno>
@@ -203,8 +203,14 @@ class Server::Session {
     is_head_ = head_msg.method() == bhttp::verb::head;
     bool has_body = parser.content_length().value_or(0) > 0 || parser.chunked();
     server_.metrics_.request_started();
+    body_consumed_ = !has_body;
     auto response = co_await dispatch(parser, has_body);
     server_.metrics_.request_finished();
+    // Answered without reading the body the client is sending (refused early).
+    if (!body_consumed_ && !abandoned_) {
+      keep_alive_ = false;
+      linger_ = true;
+    }
     co_return co_await finish(std::move(response), started);
   }
 
@@ -250,7 +256,8 @@ class Server::Session {
       co_return error_response(ErrorCode::payload_too_large,
                                "the request body is larger than " + std::to_string(limit) + " bytes");
     }
-    if (match.route->options.stream_body) co_return co_await invoke_streamed(*match.route, match, parser, limit);
+    if (match.route->options.stream_body)
+      co_return co_await invoke_streamed(*match.route, match, parser, limit);
     if (has_body && !parser.is_done()) {
       if (auto failure = co_await read_body(parser, limit)) co_return std::move(*failure);
     }
@@ -281,7 +288,10 @@ class Server::Session {
     parser.body_limit(limit);
     stream_.expires_after(server_.options_.body_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
-    if (!ec) co_return std::nullopt;
+    if (!ec) {
+      body_consumed_ = true;
+      co_return std::nullopt;
+    }
     keep_alive_ = false;
     if (ec == beast::error::timeout || ec == asio::error::eof || ec == bhttp::error::partial_message ||
         ec == asio::error::connection_reset) {
@@ -488,8 +498,9 @@ class Server::Session {
   std::size_t slot_ = 0;
   bool keep_alive_ = false;
   bool is_head_ = false;
-  bool abandoned_ = false;  // the client stalled or left mid-request: close without answering
-  bool linger_ = false;     // a request body was left unread: drain a little before closing
+  bool abandoned_ = false;      // the client stalled or left mid-request: close without answering
+  bool body_consumed_ = false;  // the request's body (if any) was read to its end
+  bool linger_ = false;         // a request body was left unread: drain a little before closing
 };
 
 // Request::body_stream for routes that read their own body. The parser takes over the
@@ -562,20 +573,16 @@ class Server::Session::StreamedBody final : public BodyStream {
 };
 
 asio::awaitable<Response> Server::Session::invoke_streamed(const Route& route, RouteMatch& match,
-                                          bhttp::request_parser<bhttp::string_body>& parser,
-                                          std::size_t limit) {
+                                                           bhttp::request_parser<bhttp::string_body>& parser,
+                                                           std::size_t limit) {
   StreamedBody body(*this, std::move(parser), limit);
   Request request{{}, std::move(match.params), request_id_, remote_, server_.options_.json};
   static_cast<bhttp::request_header<>&>(request.message) = body.head();
   request.body_stream = &body;
   auto response = co_await invoke(route, request);
-  if (!body.complete()) {
-    keep_alive_ = false;
-    linger_ = !abandoned_;
-  }
+  body_consumed_ = body.complete();
   co_return response;
 }
-
 
 Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)
     : options_(std::move(options)), router_(router), metrics_(metrics), cors_(options_.cors_origins) {

@@ -80,9 +80,9 @@ core::ServiceHandle mount(core::ServiceHost& host) {
   limits.max_upload_bytes = host.config.media.max_upload_bytes;
   limits.quota_bytes = host.config.media.quota_bytes;
   SignedLinks links(link_key(*state->store, host.random), host.config.server.public_url, host.clock);
-  state->service = std::make_unique<MediaService>(*state->store, *state->blobs, *state->thumbnailer,
-                                                  *state->workers, std::move(links), host.clock, host.random,
-                                                  limits);
+  state->service =
+      std::make_unique<MediaService>(*state->store, *state->blobs, *state->thumbnailer, *state->workers,
+                                     std::move(links), host.clock, host.random, limits);
   state->verifier = std::make_unique<core::tokens::TokenVerifier>(verifier_options(host.config), host.clock);
   state->verifier->start(host.executor);
   host.on_drain([verifier = state->verifier.get()] { verifier->stop(); });
@@ -90,7 +90,6 @@ core::ServiceHandle mount(core::ServiceHost& host) {
   host.router.add_all(media_routes(*state->service, *state->verifier, limits.max_upload_bytes));
   host.health.add("media.database", [service = state->service.get()] { return service->check_database(); });
   host.health.add("media.jwks", [verifier = state->verifier.get()] { return verifier->check(); });
-  host.health.add("media.disk", [service = state->service.get()] { return service->check_disk(); });
   spdlog::debug("media service mounted; verifying tokens with {}", host.config.media.auth_url);
   return state;
 }

@@ -60,7 +60,9 @@ class Media : public ChatFixture {
     return json::parse(reply.body).as_object();
   }
 
-  static std::string id_of(const json::object& record) { return std::string(record.at("media_id").as_string()); }
+  static std::string id_of(const json::object& record) {
+    return std::string(record.at("media_id").as_string());
+  }
 
   static Reply get(const Account& who, const std::string& target, Headers extra = {}) {
     extra.emplace_back("Authorization", "Bearer " + who.token);
@@ -155,7 +157,8 @@ TEST_F(Media, ChunkedUploadOverTheSizeLimitIs413WhileStreaming) {
                   "\r\nTransfer-Encoding: chunked\r\n\r\n");
   auto piece = random_bytes(0x10000, 5);
   try {
-    for (std::size_t sent = 0; sent <= kMaxUpload; sent += piece.size()) client.send_raw("10000\r\n" + piece + "\r\n");
+    for (std::size_t sent = 0; sent <= kMaxUpload; sent += piece.size())
+      client.send_raw("10000\r\n" + piece + "\r\n");
     client.send_raw("0\r\n\r\n");
   } catch (const std::exception&) {
     // The server may stop reading once it has answered; the answer is still there.
@@ -174,7 +177,7 @@ TEST_F(Media, AnUploadAbortedMidwayLeavesNothingBehind) {
     client.send_raw("POST /v1/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice_->token +
                     "\r\nContent-Length: 500000\r\n\r\n" + random_bytes(100000, 6));
     std::this_thread::sleep_for(200ms);  // the server is writing the upload to disk
-  }  // the client goes away with 400000 bytes unsent
+  }                                      // the client goes away with 400000 bytes unsent
   EXPECT_TRUE(temp_files_gone());
   EXPECT_EQ(files_under(media_dir() / "blobs"), blobs);
   EXPECT_EQ(http(server_->port, "GET", "/healthz").status, 200u);
@@ -236,7 +239,8 @@ TEST_F(Media, SniffedTypeWinsWhenTheBytesAreSomethingElse) {
   EXPECT_EQ(get(*alice_, "/v1/media/" + id_of(svg)).header("Content-Disposition").rfind("attachment", 0), 0u);
 
   auto text = uploaded(*alice_, "just words", "text/plain; charset=UTF-8");
-  EXPECT_EQ(text.at("content_type").as_string(), "text/plain; charset=utf-8") << "unrecognised: declared kept";
+  EXPECT_EQ(text.at("content_type").as_string(), "text/plain; charset=utf-8")
+      << "unrecognised: declared kept";
   auto none = uploaded(*alice_, random_bytes(100, 7), "");
   EXPECT_EQ(none.at("content_type").as_string(), "application/octet-stream");
 }
@@ -289,8 +293,9 @@ TEST_F(Media, PrivateMediaNeedsATokenAndUnknownIdsAre404) {
   EXPECT_EQ(code(anonymous), "unauthorized");
   EXPECT_EQ(http(server_->port, "GET", "/v1/media/" + id, {{"Authorization", "Bearer nope"}}).status, 401u);
   EXPECT_EQ(get(*alice_, "/v1/media/med_doesnotexist").status, 404u);
-  for (const char* path : {"/v1/media/..%2F..%2Fetc%2Fpasswd", "/v1/media/%2e%2e", "/v1/media/../../etc/passwd",
-                           "/v1/media/med_x%00", "/v1/media/..%2Fmedia.db/thumbnail?width=10&height=10"}) {
+  for (const char* path :
+       {"/v1/media/..%2F..%2Fetc%2Fpasswd", "/v1/media/%2e%2e", "/v1/media/../../etc/passwd",
+        "/v1/media/med_x%00", "/v1/media/..%2Fmedia.db/thumbnail?width=10&height=10"}) {
     auto reply = get(*alice_, path);
     EXPECT_GE(reply.status, 400u) << path;
     EXPECT_LT(reply.status, 500u) << path;
@@ -401,11 +406,12 @@ TEST_F(Media, AlteredLinksAre403) {
   auto later = std::to_string(std::stoll(exp) + 100000);
   auto flipped = sig;
   flipped[0] = flipped[0] == 'A' ? 'B' : 'A';
-  for (const auto& bad : {"/v1/media/" + id + "?exp=" + later + "&sig=" + sig,
-                          "/v1/media/" + id + "?exp=" + exp + "&sig=" + flipped,
-                          "/v1/media/" + other + "?exp=" + exp + "&sig=" + sig,
-                          "/v1/media/" + id + "?exp=" + exp, "/v1/media/" + id + "?sig=" + sig,
-                          "/v1/media/" + id + "?exp=-5&sig=" + sig, "/v1/media/" + id + "?exp=" + exp + "&sig="}) {
+  for (const auto& bad :
+       {"/v1/media/" + id + "?exp=" + later + "&sig=" + sig,
+        "/v1/media/" + id + "?exp=" + exp + "&sig=" + flipped,
+        "/v1/media/" + other + "?exp=" + exp + "&sig=" + sig, "/v1/media/" + id + "?exp=" + exp,
+        "/v1/media/" + id + "?sig=" + sig, "/v1/media/" + id + "?exp=-5&sig=" + sig,
+        "/v1/media/" + id + "?exp=" + exp + "&sig="}) {
     auto reply = http(server_->port, "GET", bad);
     EXPECT_EQ(reply.status, 403u) << bad;
   }
@@ -415,13 +421,16 @@ TEST_F(Media, AlteredLinksAre403) {
 TEST_F(Media, LinkLifetimesAreBounded) {
   auto id = id_of(uploaded(*alice_, "bounded", "text/plain"));
   for (std::int64_t bad : {0, -1, 604801}) {
-    EXPECT_EQ(call(*alice_, "POST", "/v1/media/" + id + "/link", json::object{{"expires_in", bad}}).status, 400u)
+    EXPECT_EQ(call(*alice_, "POST", "/v1/media/" + id + "/link", json::object{{"expires_in", bad}}).status,
+              400u)
         << bad;
   }
   EXPECT_EQ(call(*alice_, "POST", "/v1/media/" + id + "/link", json::object{{"expires_in", "soon"}}).status,
             400u);
-  EXPECT_EQ(call(*alice_, "POST", "/v1/media/" + id + "/link", json::object{{"expires_in", 604800}}).status, 200u);
-  auto plain = http(server_->port, "POST", "/v1/media/" + id + "/link", {{"Authorization", "Bearer " + alice_->token}});
+  EXPECT_EQ(call(*alice_, "POST", "/v1/media/" + id + "/link", json::object{{"expires_in", 604800}}).status,
+            200u);
+  auto plain = http(server_->port, "POST", "/v1/media/" + id + "/link",
+                    {{"Authorization", "Bearer " + alice_->token}});
   EXPECT_EQ(plain.status, 200u) << "an empty body takes the default lifetime";
   EXPECT_EQ(http(server_->port, "POST", "/v1/media/" + id + "/link").status, 401u);
   EXPECT_EQ(call(*alice_, "POST", "/v1/media/med_nothing/link", json::object{}).status, 404u);
@@ -456,8 +465,9 @@ TEST_F(Media, ThumbnailsScaleWithinTheBoxAndCropToIt) {
 
 TEST_F(Media, ThumbnailsRefuseBadSizesNonImagesAndBombs) {
   auto image = id_of(uploaded(*alice_, make_png(20, 20), "image/png"));
-  for (const char* query : {"?width=0&height=10", "?width=10", "?width=10&height=99999", "?width=ten&height=10",
-                            "?width=10&height=10&method=stretch", "?width=-1&height=10"}) {
+  for (const char* query :
+       {"?width=0&height=10", "?width=10", "?width=10&height=99999", "?width=ten&height=10",
+        "?width=10&height=10&method=stretch", "?width=-1&height=10"}) {
     auto reply = get(*alice_, "/v1/media/" + image + "/thumbnail" + query);
     EXPECT_EQ(reply.status, 400u) << query;
   }

@@ -18,7 +18,8 @@ constexpr std::int64_t kYear = 365 * 24 * 3600;
 // media stays out of shared caches; a signed link's answer is not kept past the link.
 std::string cache_control(const OpenedFile& opened, const Reader& reader) {
   if (opened.record.is_public) return "public, max-age=" + std::to_string(kYear) + ", immutable";
-  if (reader.kind == Reader::Kind::link) return "private, max-age=" + std::to_string(reader.link_seconds_left);
+  if (reader.kind == Reader::Kind::link)
+    return "private, max-age=" + std::to_string(reader.link_seconds_left);
   return "private, max-age=" + std::to_string(kYear) + ", immutable";
 }
 
@@ -29,7 +30,7 @@ void validators(Message& m, const OpenedFile& opened, const Reader& reader) {
   m.set(bhttp::field::cache_control, cache_control(opened, reader));
   m.set(bhttp::field::accept_ranges, "bytes");
   m.set("X-Content-Type-Options", "nosniff");
-  m.set(bhttp::field::content_security_policy, media_csp());
+  m.set("Content-Security-Policy", media_csp());
 }
 
 std::string file_name(const OpenedFile& opened, bool thumbnail) {
@@ -47,12 +48,13 @@ Response file_response(const core::http::Request& request, OpenedFile opened, co
     validators(not_modified, opened, reader);
     return not_modified;
   }
-  auto decision = core::http::decide_range(head[bhttp::field::range], head[bhttp::field::if_range], opened.etag,
-                                           opened.size);
+  auto decision = core::http::decide_range(head[bhttp::field::range], head[bhttp::field::if_range],
+                                           opened.etag, opened.size);
   if (decision.kind == core::http::RangeDecision::Kind::unsatisfiable) {
-    throw core::ApiError(core::ErrorCode::range_not_satisfiable,
-                         "the range lies outside the " + std::to_string(opened.size) + " bytes of the media",
-                         {{"Content-Range", core::http::unsatisfied_range(opened.size)}, {"Accept-Ranges", "bytes"}});
+    throw core::ApiError(
+        core::ErrorCode::range_not_satisfiable,
+        "the range lies outside the " + std::to_string(opened.size) + " bytes of the media",
+        {{"Content-Range", core::http::unsatisfied_range(opened.size)}, {"Accept-Ranges", "bytes"}});
   }
 
   core::http::FileResponse response;

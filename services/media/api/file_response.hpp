@@ -9,7 +9,7 @@
 
 namespace bartab::media {
 
-core::http::Response file_response(const core::http::Request& request, OpenedFile opened, const Reader& reader,
-                                   bool thumbnail);
+core::http::Response file_response(const core::http::Request& request, OpenedFile opened,
+                                   const Reader& reader, bool thumbnail);
 
 }  // namespace bartab::media

@@ -21,12 +21,9 @@ using core::http::Response;
 namespace {
 
 json::object record_json(const MediaRecord& r) {
-  json::object out{{"media_id", r.media_id},
-                   {"content_type", r.content_type},
-                   {"size", r.size},
-                   {"sha256", r.sha256},
-                   {"name", r.name},
-                   {"visibility", r.is_public ? "public" : "private"}};
+  json::object out{{"media_id", r.media_id}, {"content_type", r.content_type},
+                   {"size", r.size},         {"sha256", r.sha256},
+                   {"name", r.name},         {"visibility", r.is_public ? "public" : "private"}};
   if (r.width) out["width"] = *r.width;
   if (r.height) out["height"] = *r.height;
   return out;

@@ -45,7 +45,7 @@ asio::awaitable<std::invoke_result_t<Work>> offload(asio::thread_pool& pool, Wor
   co_return co_await std::move(operation);
 }
 
-std::string quoted(const std::string& text) {
+std::string etag_of(const std::string& text) {
   return "\"" + text + "\"";
 }
 
@@ -201,7 +201,8 @@ Reader MediaService::token_reader(const AccessClaims& caller) {
   return {Reader::Kind::token, 0};
 }
 
-Reader MediaService::link_reader(const std::string& media_id, std::string_view exp, std::string_view sig) const {
+Reader MediaService::link_reader(const std::string& media_id, std::string_view exp,
+                                 std::string_view sig) const {
   return {Reader::Kind::link, links_.verify(media_id, exp, sig)};
 }
 
@@ -218,7 +219,7 @@ asio::awaitable<OpenedFile> MediaService::open(std::string media_id, Reader read
   OpenedFile out{std::move(record), std::move(*file), 0, {}, {}};
   out.size = out.record.size;
   out.content_type = out.record.content_type;
-  out.etag = quoted(out.record.sha256);
+  out.etag = etag_of(out.record.sha256);
   co_return out;
 }
 
@@ -232,10 +233,11 @@ asio::awaitable<OpenedFile> MediaService::thumbnail(std::string media_id, Reader
     core::throw_bad_request("only PNG, JPEG, GIF and WebP images have thumbnails");
   }
   auto variant = thumbnail_variant(request.width, request.height, request.crop);
-  auto etag = quoted(record.sha256 + "-" + variant);
+  auto etag = etag_of(record.sha256 + "-" + variant);
   if (auto cached = blobs_.open_thumbnail(record.sha256, variant)) {
     auto size = file_size(*cached);
-    co_return OpenedFile{std::move(record), std::move(*cached), size, thumbnail_type(record.content_type), etag};
+    co_return OpenedFile{std::move(record), std::move(*cached), size, thumbnail_type(record.content_type),
+                         etag};
   }
   auto make = offload(workers_, [&] { return make_thumbnail(record, request); });
   auto made = co_await std::move(make);
@@ -269,7 +271,7 @@ OpenedFile MediaService::make_thumbnail(const MediaRecord& record, const Thumbna
 }
 
 asio::awaitable<SignedLinks::Link> MediaService::create_link(AccessClaims caller, std::string media_id,
-                                                              std::int64_t lifetime_s) {
+                                                             std::int64_t lifetime_s) {
   require_scope(caller);
   if (lifetime_s < SignedLinks::kMinLifetimeS || lifetime_s > SignedLinks::kMaxLifetimeS) {
     core::throw_bad_request("expires_in must be between 1 and 604800 seconds");
@@ -301,14 +303,6 @@ asio::awaitable<void> MediaService::remove(AccessClaims caller, std::string medi
 
 core::CheckResult MediaService::check_database() {
   return store_.check();
-}
-
-core::CheckResult MediaService::check_disk() const {
-  auto free = blobs_.free_bytes();
-  if (free < limits_.min_free_bytes) {
-    return {false, std::to_string(free) + " bytes free under " + blobs_.root().string()};
-  }
-  return {};
 }
 
 }  // namespace bartab::media

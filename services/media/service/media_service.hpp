@@ -29,8 +29,6 @@ struct MediaLimits {
   // Thumbnail variants cached per blob; further sizes are made for each request and
   // not kept, so odd sizes cannot fill the disk.
   std::size_t cached_variants = 32;
-  // Readiness fails below this much free disk.
-  std::uint64_t min_free_bytes = 64ull << 20;
 };
 
 struct NewUpload {
@@ -83,13 +81,12 @@ class MediaService {
   // A caller with the media scope holding a valid token.
   static Reader token_reader(const core::tokens::AccessClaims& caller);
 
-  boost::asio::awaitable<SignedLinks::Link> create_link(core::tokens::AccessClaims caller, std::string media_id,
-                                                        std::int64_t lifetime_s);
+  boost::asio::awaitable<SignedLinks::Link> create_link(core::tokens::AccessClaims caller,
+                                                        std::string media_id, std::int64_t lifetime_s);
   // The uploader or an admin; the blob goes when the last record using it does.
   boost::asio::awaitable<void> remove(core::tokens::AccessClaims caller, std::string media_id);
 
   core::CheckResult check_database();
-  core::CheckResult check_disk() const;
   std::uint32_t max_thumbnail_dimension() const { return thumbnailer_.options().max_dimension; }
 
  private:

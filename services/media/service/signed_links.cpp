@@ -23,7 +23,8 @@ std::optional<std::int64_t> parse_seconds(std::string_view text) {
 
 std::string SignedLinks::signature(const std::string& media_id, std::int64_t expires_at) const {
   // Domain-separated, so this key's MACs mean nothing anywhere else.
-  auto mac = core::crypto::hmac_sha256(key_, "bartab media link\n" + media_id + "\n" + std::to_string(expires_at));
+  auto mac =
+      core::crypto::hmac_sha256(key_, "bartab media link\n" + media_id + "\n" + std::to_string(expires_at));
   return core::crypto::base64url_encode(mac.data(), mac.size());
 }
 
@@ -34,7 +35,8 @@ SignedLinks::Link SignedLinks::make(const std::string& media_id, std::int64_t li
   return {std::move(url), expires_at};
 }
 
-std::int64_t SignedLinks::verify(const std::string& media_id, std::string_view exp, std::string_view sig) const {
+std::int64_t SignedLinks::verify(const std::string& media_id, std::string_view exp,
+                                 std::string_view sig) const {
   auto expires_at = parse_seconds(exp);
   if (!expires_at || !core::crypto::equal_constant_time(sig, signature(media_id, *expires_at))) {
     core::throw_forbidden("the link's signature does not match");

@@ -2,6 +2,7 @@
 // names the format from the loader libvips chose, and vips_thumbnail for the pixels.
 #include "services/media/service/thumbnailer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <vips/vips.h>
 
 #include <array>
@@ -112,7 +113,12 @@ Header read_header(const std::filesystem::path& file) {
   if (!format) return {std::nullopt, std::string("not PNG, JPEG, GIF or WebP (") + loader + ")"};
   ImageInfo info{*format, static_cast<std::uint32_t>(vips_image_get_width(image.get())),
                  static_cast<std::uint32_t>(vips_image_get_height(image.get())),
-                 static_cast<std::uint32_t>(vips_image_get_n_pages(image.get()))};
+                 static_cast<std::uint32_t>(vips_image_get_n_pages(image.get())), false};
+  int interlaced = 0;
+  if (vips_image_get_typeof(image.get(), "interlaced") != 0 &&
+      vips_image_get_int(image.get(), "interlaced", &interlaced) == 0) {
+    info.interlaced = interlaced != 0;
+  }
   return {info, {}};
 }
 
@@ -143,14 +149,29 @@ void set_up_vips() {
   // The cache would keep decoded images and open files alive between requests, and a
   // cached result could outlive a change to the file on disk.
   vips_cache_set_max(0);
-  // One worker per pipeline: thumbnails run on the service's own request threads, so
+  // One worker per pipeline: thumbnails run on the media service's small pool, so
   // parallelism comes from concurrent requests, and a 12 MP JPEG is decoded by libjpeg
   // on one thread anyway (shrink-on-load). More workers would multiply per-thread
   // buffers by the number of concurrent requests for little gain in latency.
   vips_concurrency_set(1);
+  // libvips reports damaged files as GLib warnings on stderr; route them to the log.
+  g_log_set_handler(
+      "VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
+      [](const gchar*, GLogLevelFlags level, const gchar* message, gpointer) {
+        if (level & G_LOG_LEVEL_WARNING) {
+          spdlog::warn("libvips: {}", message);
+          return;
+        }
+        spdlog::debug("libvips: {}", message);
+      },
+      nullptr);
 }
 
 }  // namespace
+
+bool decodes_whole_canvas(const ImageInfo& info) {
+  return info.format == ImageFormat::gif || (info.format == ImageFormat::png && info.interlaced);
+}
 
 const char* content_type(ImageFormat format) {
   switch (format) {
@@ -194,7 +215,9 @@ Thumbnail Thumbnailer::make(const std::filesystem::path& source, const std::file
   const ImageInfo& info = *header.info;
   // Before any pixel is decoded: a small file can claim a canvas of gigabytes.
   std::uint64_t pixels = std::uint64_t{info.width} * info.height;
-  if (pixels > options_.max_pixels)
+  auto limit = decodes_whole_canvas(info) ? std::min(options_.max_pixels, options_.max_whole_canvas_pixels)
+                                          : options_.max_pixels;
+  if (pixels > limit)
     throw ThumbnailError(Kind::too_large, "image of " + std::to_string(info.width) + "x" +
                                               std::to_string(info.height) + " pixels is too large");
 

@@ -1,7 +1,6 @@
 #include "services/media/store/blob_store.hpp"
 
 #include <fcntl.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cassert>
@@ -178,12 +177,6 @@ std::size_t BlobStore::sweep(const std::function<bool(const std::string&)>& refe
     if (!is_sha256_hex(name) || !contains(name)) fs::remove_all(dir.path(), ignored);
   }
   return removed;
-}
-
-std::uint64_t BlobStore::free_bytes() const {
-  struct statvfs stats {};
-  if (::statvfs(root_.c_str(), &stats) != 0) return 0;
-  return static_cast<std::uint64_t>(stats.f_bavail) * stats.f_frsize;
 }
 
 }  // namespace bartab::media

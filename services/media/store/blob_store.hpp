@@ -68,7 +68,8 @@ class BlobStore {
   // Removes a blob and its cached thumbnails.
   void remove(const std::string& sha256);
 
-  std::optional<core::http::FileHandle> open_thumbnail(const std::string& sha256, const std::string& variant) const;
+  std::optional<core::http::FileHandle> open_thumbnail(const std::string& sha256,
+                                                       const std::string& variant) const;
   // Moves a finished thumbnail into the cache (a concurrent twin may win: same bytes).
   void install_thumbnail(TempFile& temp, const std::string& sha256, const std::string& variant);
   std::size_t thumbnail_count(const std::string& sha256) const;
@@ -77,8 +78,6 @@ class BlobStore {
   // thumbnails) that `referenced` says nothing points at. Returns how many blobs went.
   std::size_t sweep(const std::function<bool(const std::string& sha256)>& referenced);
 
-  // Free space on the blobs' file system, for readiness.
-  std::uint64_t free_bytes() const;
   const std::filesystem::path& root() const { return root_; }
 
  private:

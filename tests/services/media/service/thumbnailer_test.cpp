@@ -418,6 +418,28 @@ TEST_F(ThumbnailerTest, MaxPixelsIsInclusive) {
   }
 }
 
+// Interlaced PNGs (and GIFs) are decoded whole, so they meet the lower cap; the same
+// pixels in a plain PNG stream through and pass.
+TEST_F(ThumbnailerTest, WholeCanvasDecodersMeetTheLowerPixelCap) {
+  Thumbnailer capped({.max_pixels = 5000, .max_whole_canvas_pixels = 1000});
+  Image image = pattern(50, 40);
+  ASSERT_EQ(vips_pngsave(image.get(), file("plain.png").c_str(), nullptr), 0) << vips_error_buffer();
+  ASSERT_EQ(vips_pngsave(image.get(), file("adam7.png").c_str(), "interlace", TRUE, nullptr), 0);
+  auto plain = capped.probe(file("plain.png"));
+  auto adam7 = capped.probe(file("adam7.png"));
+  ASSERT_TRUE(plain && adam7);
+  EXPECT_FALSE(plain->interlaced);
+  EXPECT_TRUE(adam7->interlaced);
+  EXPECT_TRUE(decodes_whole_canvas(*adam7));
+  EXPECT_NO_THROW(capped.make(file("plain.png"), file("t1"), 10, 10, FitMethod::scale));
+  try {
+    capped.make(file("adam7.png"), file("t2"), 10, 10, FitMethod::scale);
+    ADD_FAILURE() << "an interlaced PNG over the whole-canvas cap was decoded";
+  } catch (const ThumbnailError& e) {
+    EXPECT_EQ(e.kind(), Kind::too_large);
+  }
+}
+
 TEST_F(ThumbnailerTest, BadSizesAreRefused) {
   fs::path png = save_png("a.png", 64, 48);
   EXPECT_EQ(make_error(png, 0, 64), Kind::bad_size);
