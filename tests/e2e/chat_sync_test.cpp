@@ -307,29 +307,6 @@ TEST_F(ChatSync, ConcurrentSendersAndPollersSeeEveryEventOnceInOrder) {
 
 // --- process-level: restarts, backups, SIGTERM -----------------------------------
 
-class UpOnDirectory {
- public:
-  explicit UpOnDirectory(const std::filesystem::path& dir)
-      // A fixed public URL: tokens name it as their issuer, and the port changes.
-      : process_({"up", "--port", "0", "--host", "127.0.0.1", "--data", dir.string(), "--registration",
-                  "open", "--set", "server.public_url=http://bartab.test"}),
-        port_(process_.wait_listening()) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline && http(port_, "GET", "/readyz").status != 200)
-      std::this_thread::sleep_for(10ms);
-  }
-  ~UpOnDirectory() {
-    process_.send_signal(SIGTERM);
-    process_.wait_exit(10s);
-  }
-  std::uint16_t port() const { return port_; }
-  BartabProcess& process() { return process_; }
-
- private:
-  BartabProcess process_;
-  std::uint16_t port_;
-};
-
 Reply as(std::uint16_t port, const std::string& token, const std::string& method, const std::string& target,
          const json::value& body = nullptr) {
   Headers headers{{"Authorization", "Bearer " + token}};

@@ -172,4 +172,18 @@ RunningServer::RunningServer(std::vector<std::string> extra_args, std::vector<st
   throw std::runtime_error("bartab up did not become ready; output:\n" + process.output());
 }
 
+UpOnDirectory::UpOnDirectory(const std::filesystem::path& dir)
+    : process_({"up", "--port", "0", "--host", "127.0.0.1", "--data", dir.string(), "--registration", "open",
+                "--set", "server.public_url=http://bartab.test"}),
+      port_(process_.wait_listening()) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline && http(port_, "GET", "/readyz").status != 200)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+UpOnDirectory::~UpOnDirectory() {
+  process_.send_signal(SIGTERM);
+  process_.wait_exit(std::chrono::seconds(10));
+}
+
 }  // namespace bartab::testing

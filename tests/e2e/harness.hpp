@@ -75,4 +75,22 @@ struct RunningServer {
   std::uint16_t port;
 };
 
+// `bartab up` on a data directory the test keeps (for restarts), with open
+// registration and a fixed public URL: tokens name it as their issuer, and the port
+// changes from one start to the next. Waits until /readyz answers 200; SIGTERM on
+// destruction.
+class UpOnDirectory {
+ public:
+  explicit UpOnDirectory(const std::filesystem::path& dir);
+  ~UpOnDirectory();
+  UpOnDirectory(const UpOnDirectory&) = delete;
+  UpOnDirectory& operator=(const UpOnDirectory&) = delete;
+  std::uint16_t port() const { return port_; }
+  BartabProcess& process() { return process_; }
+
+ private:
+  BartabProcess process_;
+  std::uint16_t port_;
+};
+
 }  // namespace bartab::testing

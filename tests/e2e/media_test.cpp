@@ -3,13 +3,16 @@
 // signed links, thumbnails (and the images they refuse), and deletion.
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
 #include <thread>
 
 #include "core/crypto/crypto.hpp"
 #include "e2e/chat_fixture.hpp"
+#include "e2e/harness.hpp"
 #include "e2e/png.hpp"
 #include "support/test_client.hpp"
 
@@ -493,6 +496,110 @@ TEST_F(Media, ThumbnailsRefuseBadSizesNonImagesAndBombs) {
   auto broken = id_of(uploaded(*alice_, truncated, "image/png"));
   EXPECT_EQ(get(*alice_, "/v1/media/" + broken + "/thumbnail?width=10&height=10").status, 400u);
   EXPECT_EQ(http(server_->port, "GET", "/healthz").status, 200u);
+}
+
+// --- process shapes and crashes -------------------------------------------------------
+
+std::string register_on(std::uint16_t port, const std::string& name) {
+  auto reply = http(port, "POST", "/v1/auth/register", {{"Content-Type", "application/json"}},
+                    json::serialize(json::object{{"username", name}, {"password", "correct horse"}}));
+  EXPECT_EQ(reply.status, 201u) << reply.body;
+  return std::string(json::parse(reply.body).at("access_token").as_string());
+}
+
+Reply upload_to(std::uint16_t port, const std::string& token, const std::string& bytes) {
+  return http(port, "POST", "/v1/media",
+              {{"Authorization", "Bearer " + token}, {"Content-Type", "application/octet-stream"}}, bytes);
+}
+
+// SIGKILL in the middle of an upload: the half-written file is gone after the restart,
+// no blob appeared for it, and what was acknowledged before is intact.
+TEST(MediaProcess, AnUploadCutByAKillLeavesNothingAfterTheRestart) {
+  TempDir data;
+  auto media = data.path() / "media";
+  std::string kept_id;
+  auto kept = random_bytes(50000, 20);
+  {
+    UpOnDirectory server(data.path());
+    auto token = register_on(server.port(), "kim");
+    auto first = upload_to(server.port(), token, kept);
+    ASSERT_EQ(first.status, 201u) << first.body;
+    kept_id = std::string(json::parse(first.body).at("media_id").as_string());
+
+    TestClient client(server.port());
+    client.send_raw("POST /v1/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                    "\r\nContent-Length: 900000\r\n\r\n" + random_bytes(400000, 21));
+    bool writing = false;
+    for (int i = 0; i < 100 && !writing; ++i) {
+      writing = files_under(media / "tmp") == 1;
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(writing) << "the upload is being written when the process dies";
+    server.process().send_signal(SIGKILL);
+    server.process().wait_exit(5s);
+  }
+  EXPECT_EQ(files_under(media / "tmp"), 1u) << "the kill left the partial file (until the restart)";
+  UpOnDirectory restarted(data.path());
+  EXPECT_EQ(files_under(media / "tmp"), 0u);
+  EXPECT_EQ(files_under(media / "blobs"), 1u) << "only the acknowledged upload's blob";
+  auto login = http(restarted.port(), "POST", "/v1/auth/login", {{"Content-Type", "application/json"}},
+                    R"({"username":"kim","password":"correct horse"})");
+  auto token = std::string(json::parse(login.body).at("access_token").as_string());
+  auto reply = http(restarted.port(), "GET", "/v1/media/" + kept_id, {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_TRUE(reply.body == kept);
+}
+
+// A blob left by a crash between its rename and its row's COMMIT refers to nothing:
+// the start-up sweep removes it (and any thumbnails of it).
+TEST(MediaProcess, StartUpRemovesBlobsNothingRefersTo) {
+  TempDir data;
+  { UpOnDirectory server(data.path()); }
+  auto orphan = std::string(64, 'a');
+  auto blob = data.path() / "media" / "blobs" / "aa" / orphan;
+  fs::create_directories(blob.parent_path());
+  std::ofstream(blob) << "orphaned bytes";
+  fs::create_directories(data.path() / "media" / "thumbs" / orphan);
+  std::ofstream(data.path() / "media" / "thumbs" / orphan / "10x10-scale") << "thumb";
+  UpOnDirectory restarted(data.path());
+  EXPECT_FALSE(fs::exists(blob));
+  EXPECT_FALSE(fs::exists(data.path() / "media" / "thumbs" / orphan));
+}
+
+// `bartab media` alone verifies tokens with the JWKS of a separate auth process, and is
+// not ready until it holds one.
+TEST(MediaShapes, MediaAloneIsReadyOnceAuthAnswersAndTakesItsTokens) {
+  TempDir auth_data;
+  RunningServer probe({}, {}, "auth");
+  auto auth_port = probe.port;
+  probe.process.send_signal(SIGTERM);
+  ASSERT_TRUE(probe.process.wait_exit(5s).exited);
+
+  auto auth_url = "http://127.0.0.1:" + std::to_string(auth_port);
+  RunningServer media({"--set", "media.auth_url=" + auth_url, "--set", "services.auth_url=" + auth_url}, {},
+                      "media");
+  auto not_ready = http(media.port, "GET", "/readyz");
+  EXPECT_EQ(not_ready.status, 503u);
+  EXPECT_NE(not_ready.body.find("media.jwks"), std::string::npos) << not_ready.body;
+
+  BartabProcess auth({"auth", "--host", "127.0.0.1", "--port", std::to_string(auth_port), "--set",
+                      "server.data_dir=" + auth_data.path().string(), "--set", "auth.registration=open"});
+  auth.wait_listening();
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    ready = http(media.port, "GET", "/readyz").status == 200;
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready) << "media fetched auth's JWKS";
+  auto token = register_on(auth_port, "solo");
+  auto uploaded = upload_to(media.port, token, "over the wire");
+  ASSERT_EQ(uploaded.status, 201u) << uploaded.body;
+  auto id = std::string(json::parse(uploaded.body).at("media_id").as_string());
+  EXPECT_EQ(http(media.port, "GET", "/v1/media/" + id, {{"Authorization", "Bearer " + token}}).body,
+            "over the wire");
+  EXPECT_EQ(upload_to(media.port, "not-a-token", "x").status, 401u);
+  auth.send_signal(SIGTERM);
+  auth.wait_exit(5s);
 }
 
 }  // namespace
