@@ -6,10 +6,13 @@
 #
 # Downloads: GET of one SIZE-byte file, bartab with a bearer token (the token check,
 # the metadata lookup and sendfile) against nginx's static file handler (sendfile on).
-# Uploads: bartab's POST /v1/media (streamed to a temporary file, hashed, fsynced,
-# committed, deduplicated into the blob store) against nginx's WebDAV PUT (written to
-# a temporary file and renamed; nginx does not fsync, bartab does: an acknowledged
-# upload is durable). Both servers get WORKERS threads/processes; wrk shares the cores.
+# Uploads: bartab's POST /v1/media (streamed to a temporary file, hashed, committed
+# and moved into the blob store) against nginx's WebDAV PUT (written to a temporary
+# file and renamed). Two bartab runs: the same bytes every time (deduplicated: the
+# temporary file is dropped, one fsync for the row's COMMIT) and distinct bytes (a
+# counter appended: fsync of the file, of its directory and of the COMMIT). nginx
+# fsyncs nothing; bartab acknowledges an upload only once it is durable. Both
+# servers get WORKERS threads/processes; wrk shares the cores.
 #
 # Environment: SIZE (bytes, default 1048576), DURATION (default 10s), CONNECTIONS
 # (default 16), WORKERS (default 2).
@@ -50,7 +53,7 @@ mkdir -p "$tmp/data" "$tmp/www/upload" "$tmp/nginx"
 : >"$tmp/bartab.log"
 "$bartab" up --host 127.0.0.1 --port 0 --data "$tmp/data" --registration open \
   --set log.access=false --set "server.threads=$WORKERS" --set auth.access_token_ttl=3600 \
-  --set media.max_upload_bytes=$((SIZE + 1)) --set media.quota_bytes=1125899906842624 \
+  --set media.max_upload_bytes=$((SIZE + 64)) --set media.quota_bytes=1125899906842624 \
   2>"$tmp/bartab.log" >/dev/null &
 bartab_pid=$!
 bartab_port=""
@@ -96,7 +99,7 @@ http {
     root $tmp/www;
     location /upload/ {
       dav_methods PUT;
-      client_max_body_size $((SIZE + 1));
+      client_max_body_size $((SIZE + 64));
       client_body_buffer_size 64k;
     }
   }
@@ -120,14 +123,27 @@ wrk.method = os.getenv("METHOD")
 wrk.headers["Content-Type"] = "application/octet-stream"
 local auth = os.getenv("AUTH")
 if auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
+if os.getenv("DISTINCT") == "1" then
+  local counter = 0
+  local body = wrk.body
+  request = function()
+    counter = counter + 1
+    return wrk.format(nil, nil, nil, body .. string.format("%012d", counter))
+  end
+end
 LUA
 
 # Runs wrk; prints "requests/s MiB/s errors".
 measure() {
   local out
-  out="$("$WRK" -t1 -c"$CONNECTIONS" -d"$DURATION" "$@" 2>&1)"
+  out="$("$WRK" -t1 -c"$CONNECTIONS" -d"$DURATION" "$@" 2>&1)" || true
   local rps errors
   rps="$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"
+  if [[ -z "$rps" ]]; then
+    echo "media.sh: wrk failed: $out" >&2
+    echo "0 0 1"
+    return 0
+  fi
   errors="$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { n += 1 } END { print n + 0 }' <<<"$out")"
   awk -v r="$rps" -v s="$SIZE" -v e="$errors" 'BEGIN { printf "%.0f %.1f %d\n", r, r * s / 1048576, e }'
 }
@@ -137,11 +153,15 @@ read -r b_get b_get_mib b_get_err < <(measure -H "Authorization: Bearer $token" 
 read -r n_get n_get_mib n_get_err < <(measure "http://127.0.0.1:$nginx_port/file.bin")
 read -r b_put b_put_mib b_put_err < <(BODY_FILE="$tmp/www/file.bin" METHOD=POST AUTH="Bearer $token" \
   measure -s "$tmp/upload.lua" "$base/v1/media")
+read -r d_put d_put_mib d_put_err < <(BODY_FILE="$tmp/www/file.bin" METHOD=POST AUTH="Bearer $token" DISTINCT=1 \
+  measure -s "$tmp/upload.lua" "$base/v1/media")
 read -r n_put n_put_mib n_put_err < <(BODY_FILE="$tmp/www/file.bin" METHOD=PUT AUTH="" \
   measure -s "$tmp/upload.lua" "http://127.0.0.1:$nginx_port/upload/file.bin")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf '%-10s %12s %12s %12s %12s %8s\n' "" "bartab/s" "bartab MiB/s" "nginx/s" "nginx MiB/s" "ratio"
-printf '%-10s %12s %12s %12s %12s %8s\n' download "$b_get" "$b_get_mib" "$n_get" "$n_get_mib" "$(ratio "$b_get" "$n_get")"
-printf '%-10s %12s %12s %12s %12s %8s\n' upload "$b_put" "$b_put_mib" "$n_put" "$n_put_mib" "$(ratio "$b_put" "$n_put")"
-echo "errors: bartab download $b_get_err, nginx download $n_get_err, bartab upload $b_put_err, nginx upload $n_put_err"
+printf '%-11s %12s %12s %12s %12s %8s\n' "" "bartab/s" "bartab MiB/s" "nginx/s" "nginx MiB/s" "ratio"
+printf '%-11s %12s %12s %12s %12s %8s\n' download "$b_get" "$b_get_mib" "$n_get" "$n_get_mib" "$(ratio "$b_get" "$n_get")"
+printf '%-11s %12s %12s %12s %12s %8s\n' upload-same "$b_put" "$b_put_mib" "$n_put" "$n_put_mib" "$(ratio "$b_put" "$n_put")"
+printf '%-11s %12s %12s %12s %12s %8s\n' upload-new "$d_put" "$d_put_mib" "$n_put" "$n_put_mib" "$(ratio "$d_put" "$n_put")"
+echo "errors: bartab download $b_get_err, nginx download $n_get_err, bartab upload $b_put_err + $d_put_err," \
+  "nginx upload $n_put_err"

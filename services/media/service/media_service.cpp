@@ -146,7 +146,9 @@ asio::awaitable<MediaRecord> MediaService::upload(AccessClaims caller, NewUpload
   record.created_ms = clock_.now_ms();
   bool image = thumbnailable(record.content_type);
   auto prepare = offload(workers_, [&]() -> std::optional<ImageInfo> {
-    temp.sync();
+    // Bytes the blob store already holds need no fsync: the temporary file is dropped.
+    // (Should that blob go before the commit, install() syncs the file then.)
+    if (!blobs_.contains(record.sha256)) temp.sync();
     if (!image) return std::nullopt;
     return thumbnailer_.probe(temp.path());
   });

@@ -56,7 +56,10 @@ std::string thumbnail_variant(std::uint32_t width, std::uint32_t height, bool cr
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), removed_(other.removed_) {
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      removed_(other.removed_),
+      synced_(other.synced_) {
   other.removed_ = true;
 }
 
@@ -77,7 +80,9 @@ void TempFile::write(std::string_view bytes) {
 }
 
 void TempFile::sync() {
+  if (synced_) return;
   if (::fsync(fd_) != 0) throw_errno("fsync " + path_.string());
+  synced_ = true;
 }
 
 std::optional<core::http::FileHandle> TempFile::reopen() const {
@@ -114,6 +119,7 @@ fs::path BlobStore::thumbnail_dir(const std::string& sha256) const {
 bool BlobStore::install(TempFile& temp, const std::string& sha256) {
   auto target = blob_path(sha256);
   if (fs::exists(target)) return false;  // deduplicated: the temp file goes with `temp`
+  temp.sync();
   fs::create_directories(target.parent_path());
   if (::rename(temp.path().c_str(), target.c_str()) != 0) throw_errno("rename to " + target.string());
   temp.installed();

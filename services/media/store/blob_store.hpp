@@ -31,8 +31,9 @@ class TempFile {
 
   // Appends; throws std::system_error on an I/O failure (a full disk, say).
   void write(std::string_view bytes);
-  // fsync: the bytes are on disk before the file is renamed into place.
+  // fsync: the bytes are on disk before the file is renamed into place. Once.
   void sync();
+  bool synced() const { return synced_; }
   const std::filesystem::path& path() const { return path_; }
   // The file opened again for reading (the descriptor outlives the file's removal).
   std::optional<core::http::FileHandle> reopen() const;
@@ -45,6 +46,7 @@ class TempFile {
   std::filesystem::path path_;
   int fd_ = -1;
   bool removed_ = false;
+  bool synced_ = false;
 };
 
 // A thumbnail variant's file name: "320x240-scale".
@@ -57,9 +59,9 @@ class BlobStore {
 
   TempFile create_temp();
 
-  // Moves a synced temp file to the blob's place, or drops it when that blob already
-  // exists (deduplication), and makes the rename durable. True when a new blob was
-  // installed.
+  // Moves a temp file to the blob's place (syncing it first if it was not), or drops
+  // it when that blob already exists (deduplication), and makes the rename durable.
+  // True when a new blob was installed.
   bool install(TempFile& temp, const std::string& sha256);
   bool contains(const std::string& sha256) const;
   // The blob opened for reading; nullopt when it is not there.
