@@ -238,8 +238,8 @@ asio::awaitable<OpenedFile> MediaService::thumbnail(std::string media_id, Reader
   auto etag = etag_of(record.sha256 + "-" + variant);
   if (auto cached = blobs_.open_thumbnail(record.sha256, variant)) {
     auto size = file_size(*cached);
-    co_return OpenedFile{std::move(record), std::move(*cached), size, thumbnail_type(record.content_type),
-                         etag};
+    auto type = thumbnail_type(record.content_type);  // before `record` moves
+    co_return OpenedFile{std::move(record), std::move(*cached), size, std::move(type), etag};
   }
   auto make = offload(workers_, [&] { return make_thumbnail(record, request); });
   auto made = co_await std::move(make);

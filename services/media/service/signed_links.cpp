@@ -9,9 +9,11 @@ namespace bartab::media {
 
 namespace {
 
-// Strict decimal seconds: digits only, no sign, no leading zeros games past 19 digits.
+// Canonical decimal seconds: digits only, no sign, no leading zero, so each link has
+// exactly one spelling.
 std::optional<std::int64_t> parse_seconds(std::string_view text) {
   if (text.empty() || text.size() > 18) return std::nullopt;
+  if (text.size() > 1 && text.front() == '0') return std::nullopt;
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;

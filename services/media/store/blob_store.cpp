@@ -174,8 +174,8 @@ std::size_t BlobStore::sweep(const std::function<bool(const std::string&)>& refe
     for (const auto& blob : fs::directory_iterator(prefix.path())) {
       auto name = blob.path().filename().string();
       if (!is_sha256_hex(name) || referenced(name)) continue;
-      remove(name);
-      ++removed;
+      fs::remove_all(thumbnail_dir(name), ignored);
+      if (fs::remove(blob.path(), ignored)) ++removed;
     }
   }
   for (const auto& dir : fs::directory_iterator(root_ / "thumbs")) {

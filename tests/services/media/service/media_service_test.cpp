@@ -724,11 +724,6 @@ TEST_F(MediaServiceTest, PastCachedVariantsThumbnailsAreServedButNotKept) {
 }
 
 TEST_F(MediaServiceTest, ACachedJpegThumbnailKeepsItsType) {
-  GTEST_SKIP()
-      << "bug: MediaService::thumbnail (media_service.cpp:239) builds the cached answer as "
-         "OpenedFile{std::move(record), ..., thumbnail_type(record.content_type), ...}; the braced "
-         "list is evaluated left to right, so record.content_type is read after the move (empty) and "
-         "every cached JPEG or WebP thumbnail is labelled image/png";
   std::string jpeg = image(64, 48, 100, ".jpg");
   auto record = upload(kAlice, jpeg);
   ASSERT_EQ(record.content_type, "image/jpeg");

@@ -147,8 +147,9 @@ TEST_F(SignedLinksTest, ExpiriesThatAreNotPlainDecimalAreRefused) {
   std::string exp = q.exp;
   for (const std::string& bad : std::vector<std::string>{
            "+" + exp, "-" + exp, "-1", "+5", "1e9", "", " " + exp, exp + " ", exp + "x", "0x" + exp,
-           exp + ".0", std::string("9223372036854775807"), std::string("99999999999999999999999"),
-           std::string(19, '1'), exp.substr(0, 5) + std::string("\0", 1) + exp.substr(5)}) {
+           exp + ".0", "0" + exp, "00" + exp, std::string("9223372036854775807"),
+           std::string("99999999999999999999999"), std::string(19, '1'),
+           exp.substr(0, 5) + std::string("\0", 1) + exp.substr(5)}) {
     EXPECT_EQ(refusal("med_abc", bad, q.sig), core::ErrorCode::forbidden) << "exp=" << bad;
   }
 }
