@@ -1,5 +1,6 @@
 #include "core/crypto/crypto.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdexcept>
 
@@ -64,17 +65,27 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
   return out;
 }
 
-Sha256::Sha256() {
-  crypto_hash_sha256_init(&state_);
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  if (context_ == nullptr || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(context_);
+    throw std::runtime_error("OpenSSL could not start a SHA-256");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(context_);
 }
 
 void Sha256::update(std::string_view data) {
-  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  if (EVP_DigestUpdate(context_, data.data(), data.size()) != 1)
+    throw std::runtime_error("SHA-256 update failed");
 }
 
 std::string Sha256::hex_digest() {
   std::array<std::uint8_t, 32> out{};
-  crypto_hash_sha256_final(&state_, out.data());
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context_, out.data(), &length) != 1 || length != out.size())
+    throw std::runtime_error("SHA-256 final failed");
   return hex_encode(out.data(), out.size());
 }
 

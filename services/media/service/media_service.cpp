@@ -285,7 +285,7 @@ asio::awaitable<SignedLinks::Link> MediaService::create_link(AccessClaims caller
 asio::awaitable<void> MediaService::remove(AccessClaims caller, std::string media_id) {
   require_scope(caller);
   std::string sha256;
-  auto write = store_.write(
+  auto write = store_.write_then(
       [&](MediaStore& s) {
         auto record = s.find(media_id);
         if (!record) core::throw_not_found("no media " + media_id);

@@ -19,8 +19,17 @@ class SqliteStoreRunner final : public StoreRunner {
     co_await std::move(operation);
   }
 
-  boost::asio::awaitable<void> write(std::function<void(MediaStore&)> work,
-                                     std::function<void(MediaStore&)> after_commit) override {
+  boost::asio::awaitable<void> write(std::function<void(MediaStore&)> work) override {
+    std::function<void(core::db::Connection&)> task = [&work](core::db::Connection& c) {
+      SqliteMediaStore store(c, /*in_transaction=*/true);  // inside the batch's transaction
+      work(store);
+    };
+    auto operation = db_.run_batched(std::move(task));
+    co_await std::move(operation);
+  }
+
+  boost::asio::awaitable<void> write_then(std::function<void(MediaStore&)> work,
+                                          std::function<void(MediaStore&)> after_commit) override {
     auto task = [&work, &after_commit](core::db::Connection& c) {
       core::db::Transaction transaction(c);
       SqliteMediaStore store(c, /*in_transaction=*/true);

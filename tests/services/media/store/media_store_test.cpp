@@ -1,7 +1,8 @@
 // The media store through StoreRunner, per engine: records round-trip, each user's
 // usage follows inserts and removals (never below zero), references per blob, the
-// binary meta table, write() transactions (rolled back whole when the work throws)
-// with after_commit running only after a real COMMIT, and durability across reopening.
+// binary meta table, write() (group committed) and write_then() transactions (rolled
+// back whole when the work throws) with after_commit running only after a real COMMIT,
+// and durability across reopening.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -349,7 +350,7 @@ TEST_P(MediaStoreTest, AfterCommitRunsOnceTheCommitIsVisible) {
   int after_commit_calls = 0;
   std::int64_t seen_from_outside = -1;
   std::uint64_t references_seen = 0;
-  run(runner_->write(
+  run(runner_->write_then(
       [&](MediaStore& s) {
         s.insert(record("med_1", "a", 10));
         work_ran = true;
@@ -368,7 +369,7 @@ TEST_P(MediaStoreTest, AfterCommitRunsOnceTheCommitIsVisible) {
 
 TEST_P(MediaStoreTest, AfterCommitDoesNotRunWhenTheWorkThrows) {
   bool after_commit_ran = false;
-  EXPECT_THROW(run(runner_->write(
+  EXPECT_THROW(run(runner_->write_then(
                    [](MediaStore& s) {
                      s.insert(record("med_1", "a", 10));
                      throw std::runtime_error("no");
@@ -384,7 +385,7 @@ TEST_P(MediaStoreTest, AfterCommitDoesNotRunWhenTheCommitFails) {
   GetParam().fail_commits(scratch());
   bool work_ran = false;
   bool after_commit_ran = false;
-  EXPECT_ANY_THROW(run(runner_->write(
+  EXPECT_ANY_THROW(run(runner_->write_then(
       [&](MediaStore& s) {
         s.insert(record("med_1", "a", 10));
         work_ran = true;
