@@ -586,6 +586,9 @@ asio::awaitable<Response> Server::Session::invoke_streamed(const Route& route, R
 
 Server::Server(ServerOptions options, const Router& router, HttpMetrics& metrics)
     : options_(std::move(options)), router_(router), metrics_(metrics), cors_(options_.cors_origins) {
+  // sendfile(2) has no MSG_NOSIGNAL: a client that hangs up mid-download would end
+  // the process with SIGPIPE. Socket errors arrive as EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
   unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
   acceptor_ = std::make_unique<Acceptor>(workers_.front()->context);

@@ -1,7 +1,11 @@
 // The media service over HTTP on a real `bartab up`: streamed uploads with their
 // limits, sniffing, deduplication, downloads with every caching header, ranges,
 // signed links, thumbnails (and the images they refuse), and deletion.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <csignal>
 #include <filesystem>
@@ -548,6 +552,39 @@ TEST(MediaProcess, AnUploadCutByAKillLeavesNothingAfterTheRestart) {
   auto reply = http(restarted.port(), "GET", "/v1/media/" + kept_id, {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(reply.status, 200u);
   EXPECT_TRUE(reply.body == kept);
+}
+
+// Sends a GET and hangs up at once, before any of the answer arrives: a clean FIN, so
+// the server goes on sending into a closed socket, whose reset then makes its next
+// send fail with EPIPE (and raise SIGPIPE, unless the process ignores it).
+void get_and_hang_up(std::uint16_t port, const std::string& target, const std::string& token) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  auto request = "GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ::close(fd);
+}
+
+// A client hanging up in the middle of a download costs the server that connection
+// only (sendfile to a reset socket raises SIGPIPE, which must not end the process).
+TEST(MediaProcess, ClientsHangingUpMidDownloadDoNotHurtTheServer) {
+  TempDir data;
+  UpOnDirectory server(data.path());
+  auto token = register_on(server.port(), "lee");
+  auto bytes = random_bytes(12 << 20, 22);
+  auto reply = upload_to(server.port(), token, bytes);
+  ASSERT_EQ(reply.status, 201u) << reply.body;
+  auto target = "/v1/media/" + std::string(json::parse(reply.body).at("media_id").as_string());
+  for (int i = 0; i < 20; ++i) get_and_hang_up(server.port(), target, token);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(http(server.port(), "GET", "/healthz").status, 200u);
+  auto whole = http(server.port(), "GET", target, {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(whole.body.size(), bytes.size());
 }
 
 // A blob left by a crash between its rename and its row's COMMIT refers to nothing:
