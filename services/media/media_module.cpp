@@ -67,7 +67,6 @@ constexpr std::size_t kImageWorkers = 2;
 }  // namespace
 
 core::ServiceHandle mount(core::ServiceHost& host) {
-  init_vips();
   auto state = std::make_shared<MediaState>();
   auto data = std::filesystem::path(host.config.server.data_dir);
   state->store = open_sqlite_store((data / "media.db").string());

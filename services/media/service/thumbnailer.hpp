@@ -59,7 +59,8 @@ const char* content_type(ImageFormat format);
 // Stateless apart from its options: one instance may serve many threads at once.
 class Thumbnailer {
  public:
-  // Calls init_vips(), so a Thumbnailer is always backed by the locked-down libvips.
+  // libvips starts (init_vips) on the first probe or thumbnail, so a server that never
+  // sees an image never pays for it.
   explicit Thumbnailer(ThumbnailerOptions options = {});
 
   // Header-only read (no pixel decode) of an image file; nullopt when it is not a PNG,

@@ -524,6 +524,15 @@ TEST_F(ThumbnailerTest, OnlyTheAllowedLoadersAndSaversRun) {
   }
 }
 
+// Debian builds these loaders as libvips modules; init_vips keeps the modules (and the
+// libraries behind them: ImageMagick, poppler, libheif) out of the process entirely.
+TEST_F(ThumbnailerTest, LibvipsModulesAreNeverLoaded) {
+  for (const char* from_a_module : {"VipsForeignLoadMagickFile", "VipsForeignLoadPdfFile",
+                                    "VipsForeignLoadHeifFile", "VipsForeignLoadJxlFile"}) {
+    EXPECT_EQ(g_type_from_name(from_a_module), 0u) << from_a_module;
+  }
+}
+
 TEST_F(ThumbnailerTest, ValidFilesOfOtherFormatsAreRefused) {
   // Each file is valid (it loads once its loader is unblocked), so the refusal is the
   // allowlist's doing, not a parse error.
