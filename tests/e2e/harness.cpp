@@ -9,6 +9,9 @@
 #include <csignal>
 #include <cstring>
 #include <regex>
+#include <thread>
+#include <sstream>
+#include <fstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -184,6 +187,55 @@ UpOnDirectory::UpOnDirectory(const std::filesystem::path& dir)
 UpOnDirectory::~UpOnDirectory() {
   process_.send_signal(SIGTERM);
   process_.wait_exit(std::chrono::seconds(10));
+}
+
+namespace {
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+ShellRun run_shell(const std::filesystem::path& dir, const std::string& script,
+                   const std::vector<std::string>& env, std::chrono::seconds timeout) {
+  auto script_path = dir / "script.sh";
+  std::ofstream(script_path) << "set -euo pipefail\n" << script;
+  auto out = (dir / "script.out").string();
+  auto err = (dir / "script.err").string();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    for (const auto& entry : env) ::putenv(const_cast<char*>(entry.c_str()));
+    if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);
+    if (!std::freopen("/dev/null", "r", stdin)) ::_exit(126);
+    ::execlp("bash", "bash", script_path.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  bool killed = false;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(-pid, SIGTERM);  // whatever the script left running
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(-pid, SIGKILL);
+  ShellRun run;
+  run.status = !killed && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = slurp(out);
+  run.err = slurp(err);
+  return run;
 }
 
 }  // namespace bartab::testing

@@ -93,4 +93,15 @@ class UpOnDirectory {
   std::uint16_t port_;
 };
 
+// A bash script run to its end (or killed at the timeout) in `dir`, in its own process
+// group, which is ended afterwards (scripts may leave programs in the background).
+// `env` entries ("NAME=value") are added to the environment.
+struct ShellRun {
+  int status = -1;  // the exit code; -1 when killed
+  std::string out;
+  std::string err;
+};
+ShellRun run_shell(const std::filesystem::path& dir, const std::string& script,
+                   const std::vector<std::string>& env, std::chrono::seconds timeout);
+
 }  // namespace bartab::testing
