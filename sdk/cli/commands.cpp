@@ -182,7 +182,8 @@ int register_account(const Common& common, const LoginOptions& options, const st
 int logout(const Common& common) {
   auto path = config_path(common.config);
   int code = with_session(common, [](sdk::Client& client, const SavedSession&) -> awaitable<void> {
-    co_await client.logout();
+    auto call = client.logout();
+    co_await std::move(call);
   });
   forget_session(path);
   if (code == 0) print_line(common, {{"logged_out", true}}, "logged out");
@@ -191,7 +192,8 @@ int logout(const Common& common) {
 
 int rooms(const Common& common) {
   return with_session(common, [&common](sdk::Client& client, const SavedSession&) -> awaitable<void> {
-    auto listed = co_await client.rooms();
+    auto listed_call = client.rooms();
+    auto listed = co_await std::move(listed_call);
     for (const auto& r : listed) {
       json::object o{{"room_id", r.room_id},
                      {"name", r.name},
@@ -208,14 +210,16 @@ int rooms(const Common& common) {
 int create_room(const Common& common, const std::string& name, bool is_public) {
   return with_session(common, [&](sdk::Client& client, const SavedSession&) -> awaitable<void> {
     std::string visibility = is_public ? "public" : "private";
-    auto room_id = co_await client.create_room(name, visibility);
+    auto room_id_call = client.create_room(name, visibility);
+    auto room_id = co_await std::move(room_id_call);
     print_line(common, {{"room_id", room_id}}, room_id);
   });
 }
 
 int join(const Common& common, const std::string& room) {
   return with_session(common, [&](sdk::Client& client, const SavedSession&) -> awaitable<void> {
-    co_await client.join(room);
+    auto call = client.join(room);
+    co_await std::move(call);
     print_line(common, {{"room_id", room}, {"membership", "join"}}, "joined " + room);
   });
 }
@@ -230,9 +234,11 @@ int send(const Common& common, const SendOptions& options) {
     json::object content{{"body", text}};
     sdk::SendResult sent;
     if (options.txn) {
-      sent = co_await client.send_retrying(options.room, "message", content, *options.txn);
+      auto sent_call = client.send_retrying(options.room, "message", content, *options.txn);
+      sent = co_await std::move(sent_call);
     } else {
-      sent = co_await client.send(options.room, "message", content);
+      auto sent_call = client.send(options.room, "message", content);
+      sent = co_await std::move(sent_call);
     }
     print_line(common, {{"event_id", sent.event_id}, {"seq", sent.seq}}, sent.event_id);
   });
@@ -242,14 +248,16 @@ int send(const Common& common, const SendOptions& options) {
 // through sync from the snapshot's own position: nothing between them is lost.
 int tail(const Common& common, const TailOptions& options) {
   return with_session(common, [&](sdk::Client& client, const SavedSession&) -> awaitable<void> {
-    auto snapshot = co_await client.sync(std::nullopt, std::chrono::milliseconds(0), options.lines);
+    auto snapshot_call = client.sync(std::nullopt, std::chrono::milliseconds(0), options.lines);
+    auto snapshot = co_await std::move(snapshot_call);
     auto room = snapshot.rooms.find(options.room);
     if (room == snapshot.rooms.end()) throw std::runtime_error("not a member of " + options.room + ": join it first");
     for (const auto& e : room->second.events) print_event(common, e);
     if (!options.follow) co_return;
     auto since = snapshot.next;
     for (;;) {
-      auto batch = co_await client.sync(since, std::chrono::seconds(30));
+      auto batch_call = client.sync(since, std::chrono::seconds(30));
+      auto batch = co_await std::move(batch_call);
       if (auto it = batch.rooms.find(options.room); it != batch.rooms.end()) {
         for (const auto& e : it->second.events) print_event(common, e);
       }
@@ -265,8 +273,9 @@ int upload(const Common& common, const UploadOptions& options) {
   return with_session(common, [&](sdk::Client& client, const SavedSession&) -> awaitable<void> {
     std::filesystem::path file(options.file);
     auto name = file.filename().string();
-    auto type = options.content_type.value_or("application/octet-stream");
-    auto media = co_await client.upload_file(file, type, name);
+    std::string type = options.content_type ? *options.content_type : std::string("application/octet-stream");
+    auto media_call = client.upload_file(file, type, name);
+    auto media = co_await std::move(media_call);
     json::object out{{"media_id", media.media_id},
                      {"content_type", media.content_type},
                      {"size", media.size},
@@ -278,7 +287,9 @@ int upload(const Common& common, const UploadOptions& options) {
                             {"size", media.size}};
       if (media.width) attached["width"] = *media.width;
       if (media.height) attached["height"] = *media.height;
-      auto sent = co_await client.send(*options.room, "message", json::object{{"body", name}, {"media", attached}});
+      json::object message{{"body", name}, {"media", attached}};
+      auto sent_call = client.send(*options.room, "message", std::move(message));
+      auto sent = co_await std::move(sent_call);
       out["event_id"] = sent.event_id;
     }
     print_line(common, out, media.media_id);
@@ -287,7 +298,8 @@ int upload(const Common& common, const UploadOptions& options) {
 
 int create_bot(const Common& common, const std::string& username) {
   return with_session(common, [&](sdk::Client& client, const SavedSession&) -> awaitable<void> {
-    auto bot = co_await client.create_bot(username);
+    auto bot_call = client.create_bot(username);
+    auto bot = co_await std::move(bot_call);
     print_line(common, {{"user_id", bot.user_id}, {"api_key", bot.api_key}},
                "bot " + username + ": user id " + bot.user_id + "\napi key (shown once): " + bot.api_key);
   });

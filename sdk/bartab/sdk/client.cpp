@@ -202,6 +202,12 @@ asio::awaitable<Profile> Client::me() {
   co_return profile_from_json(co_await std::move(calling));
 }
 
+asio::awaitable<void> Client::logout() {
+  auto calling = api(verb::post, "/v1/auth/logout");
+  co_await std::move(calling);
+  session_.reset();
+}
+
 asio::awaitable<BotCredentials> Client::create_bot(std::string username) {
   auto calling = api(verb::post, "/v1/auth/bots", json::object{{"username", std::move(username)}});
   auto answer = co_await std::move(calling);

@@ -57,6 +57,8 @@ class Client {
   boost::asio::awaitable<Session> register_user(std::string username, std::string password,
                                                 std::optional<std::string> invite = std::nullopt);
   boost::asio::awaitable<Profile> me();
+  // Ends the session on the server (its refresh token stops working) and forgets it.
+  boost::asio::awaitable<void> logout();
   boost::asio::awaitable<BotCredentials> create_bot(std::string username);
   // Resumes a saved session (renewed with its refresh token when needed).
   void set_session(Session session);
