@@ -22,8 +22,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, int out_fd) {
-  std::vector<std::string> argv_storage{BARTAB_BINARY};
+pid_t spawn(const std::string& program, const std::vector<std::string>& args,
+            const std::vector<std::string>& env, int out_fd) {
+  std::vector<std::string> argv_storage{program.empty() ? std::string(BARTAB_BINARY) : program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
@@ -64,10 +65,11 @@ ExitStatus decode(int status) {
 
 }  // namespace
 
-BartabProcess::BartabProcess(std::vector<std::string> args, std::vector<std::string> env) {
+BartabProcess::BartabProcess(std::vector<std::string> args, std::vector<std::string> env,
+                             std::string program) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  pid_ = spawn(args, env, fds[1]);
+  pid_ = spawn(program, args, env, fds[1]);
   ::close(fds[1]);
   reader_ = std::thread([this, fd = fds[0]] { read_stderr(fd); });
 }

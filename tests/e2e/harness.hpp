@@ -25,8 +25,9 @@ struct ExitStatus {
 
 class BartabProcess {
  public:
-  // Runs `bartab <args...>` with extra "NAME=value" environment entries.
-  BartabProcess(std::vector<std::string> args, std::vector<std::string> env = {});
+  // Runs `bartab <args...>` with extra "NAME=value" environment entries; `program`
+  // runs another binary of the project instead (the echo bot).
+  BartabProcess(std::vector<std::string> args, std::vector<std::string> env = {}, std::string program = {});
   ~BartabProcess();
   BartabProcess(const BartabProcess&) = delete;
   BartabProcess& operator=(const BartabProcess&) = delete;
