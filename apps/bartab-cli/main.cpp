@@ -26,17 +26,21 @@ int main(int argc, char** argv) {
 
   LoginOptions login_options{default_url(), {}, false};
   auto* login_cmd = app.add_subcommand("login", "log in and keep the session (mode 0600)");
-  login_cmd->add_option("--url", login_options.url, "server URL (default $BARTAB_URL or http://127.0.0.1:8080)");
+  login_cmd->add_option("--url", login_options.url,
+                        "server URL (default $BARTAB_URL or http://127.0.0.1:8080)");
   login_cmd->add_option("--username,-u", login_options.username, "account name")->required();
-  login_cmd->add_flag("--password-stdin", login_options.password_stdin, "read the password from standard input");
+  login_cmd->add_flag("--password-stdin", login_options.password_stdin,
+                      "read the password from standard input");
 
   LoginOptions register_options{default_url(), {}, false};
   std::optional<std::string> invite;
   auto* register_cmd = app.add_subcommand("register", "create an account and keep its session");
-  register_cmd->add_option("--url", register_options.url, "server URL (default $BARTAB_URL or http://127.0.0.1:8080)");
+  register_cmd->add_option("--url", register_options.url,
+                           "server URL (default $BARTAB_URL or http://127.0.0.1:8080)");
   register_cmd->add_option("--username,-u", register_options.username, "account name")->required();
   register_cmd->add_option("--invite", invite, "invite code, when registration needs one");
-  register_cmd->add_flag("--password-stdin", register_options.password_stdin, "read the password from standard input");
+  register_cmd->add_flag("--password-stdin", register_options.password_stdin,
+                         "read the password from standard input");
 
   auto* logout_cmd = app.add_subcommand("logout", "end the session and forget it");
   auto* rooms_cmd = app.add_subcommand("rooms", "list the rooms you are in or invited to");

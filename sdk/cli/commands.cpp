@@ -147,15 +147,17 @@ namespace {
 template <class Start>
 int start_session(const Common& common, const LoginOptions& options, Start start) {
   try {
-    auto password = options.password_stdin ? read_line_from_stdin()
-                                            : read_password_from_terminal("password for " + options.username + ": ");
+    auto password = options.password_stdin
+                        ? read_line_from_stdin()
+                        : read_password_from_terminal("password for " + options.username + ": ");
     asio::io_context io;
     sdk::Client client(io.get_executor(), options.url);
     auto session = run(io, start(client, password));
     auto path = config_path(common.config);
     save_session(path, from_sdk(options.url, options.username, session));
-    print_line(common, {{"user_id", session.user_id}, {"username", options.username}},
-               "logged in as " + options.username + " (" + session.user_id + "); session kept in " + path.string());
+    print_line(
+        common, {{"user_id", session.user_id}, {"username", options.username}},
+        "logged in as " + options.username + " (" + session.user_id + "); session kept in " + path.string());
     return 0;
   } catch (const sdk::ApiError& e) {
     std::cerr << "bartab-cli: refused: " << e.code() << ": " << e.what() << "\n";
@@ -173,7 +175,8 @@ int login(const Common& common, const LoginOptions& options) {
   });
 }
 
-int register_account(const Common& common, const LoginOptions& options, const std::optional<std::string>& invite) {
+int register_account(const Common& common, const LoginOptions& options,
+                     const std::optional<std::string>& invite) {
   return start_session(common, options, [&](sdk::Client& client, const std::string& password) {
     return client.register_user(options.username, password, invite);
   });
@@ -201,8 +204,8 @@ int rooms(const Common& common) {
                      {"unread", r.unread},
                      {"member_count", r.member_count}};
       print_line(common, o,
-                 r.room_id + "  " + r.name + "  " + r.membership.value_or("") + "  " + std::to_string(r.unread) +
-                     " unread");
+                 r.room_id + "  " + r.name + "  " + r.membership.value_or("") + "  " +
+                     std::to_string(r.unread) + " unread");
     }
   });
 }
@@ -251,7 +254,8 @@ int tail(const Common& common, const TailOptions& options) {
     auto snapshot_call = client.sync(std::nullopt, std::chrono::milliseconds(0), options.lines);
     auto snapshot = co_await std::move(snapshot_call);
     auto room = snapshot.rooms.find(options.room);
-    if (room == snapshot.rooms.end()) throw std::runtime_error("not a member of " + options.room + ": join it first");
+    if (room == snapshot.rooms.end())
+      throw std::runtime_error("not a member of " + options.room + ": join it first");
     for (const auto& e : room->second.events) print_event(common, e);
     if (!options.follow) co_return;
     auto since = snapshot.next;

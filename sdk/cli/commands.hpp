@@ -41,7 +41,8 @@ struct UploadOptions {
 int login(const Common& common, const LoginOptions& options);
 // Creates the account (with an invite when registration asks for one), then keeps the
 // session as login does.
-int register_account(const Common& common, const LoginOptions& options, const std::optional<std::string>& invite);
+int register_account(const Common& common, const LoginOptions& options,
+                     const std::optional<std::string>& invite);
 int logout(const Common& common);
 int rooms(const Common& common);
 int create_room(const Common& common, const std::string& name, bool is_public);

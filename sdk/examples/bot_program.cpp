@@ -1,8 +1,8 @@
 #include "examples/bot_program.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -52,10 +52,10 @@ BotArguments parse_bot_arguments(int argc, char** argv, const std::vector<std::s
   return arguments;
 }
 
-int run_bot_program(const std::string& name, const BotArguments& arguments,
-                    const std::function<asio::awaitable<void>(asio::io_context&, sdk::Client&,
-                                                              const sdk::Session&)>& body,
-                    const std::function<void()>& stop) {
+int run_bot_program(
+    const std::string& name, const BotArguments& arguments,
+    const std::function<asio::awaitable<void>(asio::io_context&, sdk::Client&, const sdk::Session&)>& body,
+    const std::function<void()>& stop) {
   asio::io_context io;
   sdk::Client client(io.get_executor(), arguments.url);
   asio::signal_set signals(io, SIGINT, SIGTERM);

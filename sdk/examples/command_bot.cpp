@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     arguments = examples::parse_bot_arguments(argc, argv, {});
   } catch (const std::invalid_argument& e) {
     if (*e.what() != '\0') std::cerr << "bartab-command-bot: " << e.what() << "\n";
-    std::cerr << "usage: bartab-command-bot --url URL --bot-id ID --api-key KEY [--state FILE] [--join ROOM]...\n";
+    std::cerr
+        << "usage: bartab-command-bot --url URL --bot-id ID --api-key KEY [--state FILE] [--join ROOM]...\n";
     return 2;
   }
   if (arguments.state_file.empty()) arguments.state_file = "command-bot.position";
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
   return examples::run_bot_program(
       "bartab-command-bot", arguments,
       [&](asio::io_context&, sdk::Client& client, const sdk::Session& session) -> asio::awaitable<void> {
-        bot = std::make_unique<sdk::Bot>(client, std::make_shared<sdk::FilePositionStore>(arguments.state_file));
+        bot = std::make_unique<sdk::Bot>(client,
+                                         std::make_shared<sdk::FilePositionStore>(arguments.state_file));
         // A re-delivered command is rolled again, but its reply keeps the first
         // roll's txn_id, so the room still shows one answer.
         bot->on_message([&roll_one](sdk::Context& context, const sdk::Event& event) -> asio::awaitable<void> {
@@ -41,7 +43,8 @@ int main(int argc, char** argv) {
           auto replying = context.reply_text(*answer);
           co_await std::move(replying);
         });
-        bot->on_ready([user_id = session.user_id] { std::cerr << "command bot ready as " << user_id << std::endl; });
+        bot->on_ready(
+            [user_id = session.user_id] { std::cerr << "command bot ready as " << user_id << std::endl; });
         auto running = bot->run();
         co_await std::move(running);
       },

@@ -19,7 +19,8 @@ std::optional<int> number(std::string_view text) {
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n')) text.remove_suffix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n'))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -40,7 +41,8 @@ std::optional<DiceSpec> parse_dice(std::string_view text) {
   auto sides = number(text.substr(d + 1));
   if (!sides) return std::nullopt;
   spec.sides = *sides;
-  if (spec.count < 1 || spec.count > kMaxDice || spec.sides < 2 || spec.sides > kMaxSides) return std::nullopt;
+  if (spec.count < 1 || spec.count > kMaxDice || spec.sides < 2 || spec.sides > kMaxSides)
+    return std::nullopt;
   return spec;
 }
 

@@ -12,8 +12,8 @@
 namespace bartab::examples {
 
 struct DiceSpec {
-  int count = 1;   // 1 ... 100
-  int sides = 6;   // 2 ... 1000
+  int count = 1;  // 1 ... 100
+  int sides = 6;  // 2 ... 1000
 };
 
 // "2d6", "d20" (one die), "10d100"; nullopt for anything else or out of range.
@@ -27,6 +27,7 @@ std::string describe_roll(const DiceSpec& spec, const std::vector<int>& dice);
 
 // The bot's answer to a message body, or nullopt when it is not a command for it:
 // "!help" lists the commands, "!roll NdM" rolls, "!roll" with a bad spec explains.
-std::optional<std::string> answer_command(std::string_view body, const std::function<int(int sides)>& roll_one);
+std::optional<std::string> answer_command(std::string_view body,
+                                          const std::function<int(int sides)>& roll_one);
 
 }  // namespace bartab::examples

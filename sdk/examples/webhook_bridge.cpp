@@ -9,6 +9,7 @@
 // txn_id, so a webhook the sender retries is posted once. Answers 200 {"event_id"};
 // 400 for an empty or malformed body, 401 without the secret, 404/405 elsewhere, 413
 // past 64 KiB, 502 when the chat server refuses or cannot be reached.
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -58,7 +59,8 @@ Response refuse(unsigned status, const std::string& message) {
 bool same_secret(std::string_view given, std::string_view wanted) {
   if (given.size() != wanted.size()) return false;
   unsigned char difference = 0;
-  for (std::size_t i = 0; i < given.size(); ++i) difference |= static_cast<unsigned char>(given[i] ^ wanted[i]);
+  for (std::size_t i = 0; i < given.size(); ++i)
+    difference |= static_cast<unsigned char>(given[i] ^ wanted[i]);
   return difference == 0;
 }
 
@@ -118,6 +120,20 @@ asio::awaitable<Response> handle(const http::request<http::string_body>& request
   }
 }
 
+// Closing with unread request bytes would reset the connection before the client read
+// the answer (a 413, say): stop sending, drop what still arrives for a moment, then close.
+asio::awaitable<void> drain_and_close(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::array<char, 4096> sink;
+  stream.expires_after(std::chrono::seconds(1));
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    if (ec) break;
+  }
+  stream.close();
+}
+
 asio::awaitable<void> serve(tcp::socket socket, sdk::Client& client, const Bridge& bridge) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
@@ -142,7 +158,12 @@ asio::awaitable<void> serve(tcp::socket socket, sdk::Client& client, const Bridg
     response.prepare_payload();
     stream.expires_after(kReadTimeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, use_tuple);
-    if (write_ec || !keep_alive) co_return;
+    if (write_ec) co_return;
+    if (!keep_alive) {
+      auto draining = drain_and_close(stream);
+      co_await std::move(draining);
+      co_return;
+    }
   }
 }
 
@@ -158,14 +179,15 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, sdk::Client& client, 
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), client, bridge), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& error) {
-        std::cerr << "bartab-webhook-bridge: connection failed: " << error.what() << std::endl;
-      }
-    });
+    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), client, bridge),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& error) {
+                       std::cerr << "bartab-webhook-bridge: connection failed: " << error.what() << std::endl;
+                     }
+                   });
   }
 }
 
@@ -180,7 +202,8 @@ int main(int argc, char** argv) {
     if (!arguments.extra.contains("room")) throw std::invalid_argument("--room is required");
     bridge.room = arguments.extra["room"];
     bridge.secret = arguments.extra.contains("secret") ? arguments.extra["secret"] : "";
-    endpoint = listen_endpoint(arguments.extra.contains("listen") ? arguments.extra["listen"] : "127.0.0.1:8090");
+    endpoint =
+        listen_endpoint(arguments.extra.contains("listen") ? arguments.extra["listen"] : "127.0.0.1:8090");
   } catch (const std::exception& e) {
     if (*e.what() != '\0') std::cerr << "bartab-webhook-bridge: " << e.what() << "\n";
     std::cerr << "usage: bartab-webhook-bridge --url URL --bot-id ID --api-key KEY --room ROOM"
@@ -194,8 +217,11 @@ int main(int argc, char** argv) {
         auto joining = client.join(bridge.room);  // posting needs membership
         co_await std::move(joining);
         acceptor = std::make_unique<tcp::acceptor>(io, endpoint);
-        std::cerr << "webhook bridge listening on " << acceptor->local_endpoint().address().to_string() << ":"
-                  << acceptor->local_endpoint().port() << std::endl;
+        // One write, so a reader never sees half the line.
+        auto local = acceptor->local_endpoint();
+        std::cerr << ("webhook bridge listening on " + local.address().to_string() + ":" +
+                      std::to_string(local.port()) + "\n")
+                  << std::flush;
         auto accepting = accept_loop(*acceptor, client, bridge);
         co_await std::move(accepting);
       },

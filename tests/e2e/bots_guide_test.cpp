@@ -43,14 +43,18 @@ TEST(BotsGuide, TheFiveMinuteGuideRunsAsWrittenAndTheBotAnswers) {
   const char* path = std::getenv("PATH");
   std::vector<std::string> env{"PATH=" + bin + ":" + (path ? path : "/usr/bin:/bin"),
                                "BARTAB_URL=http://127.0.0.1:" + std::to_string(server.port),
-                               "HOME=" + home.path().string(), "XDG_CONFIG_HOME=" + (home.path() / ".config").string()};
+                               "HOME=" + home.path().string(),
+                               "XDG_CONFIG_HOME=" + (home.path() / ".config").string()};
   auto run = run_shell(home.path(), script, env, 60s);
   EXPECT_EQ(run.status, 0) << "stdout:\n" << run.out << "\nstderr:\n" << run.err;
   EXPECT_NE(run.out.find("hello, bot"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("echo: hello, bot"), std::string::npos) << "stdout:\n" << run.out << "\nstderr:\n" << run.err;
+  EXPECT_NE(run.out.find("echo: hello, bot"), std::string::npos) << "stdout:\n"
+                                                                 << run.out << "\nstderr:\n"
+                                                                 << run.err;
   auto config = home.path() / ".config" / "bartab" / "cli.json";
   ASSERT_TRUE(fs::exists(config));
-  EXPECT_EQ(fs::status(config).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+  EXPECT_EQ(fs::status(config).permissions() & (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none)
       << "the session file is the owner's alone";
 }
 

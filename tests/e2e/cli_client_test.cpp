@@ -68,7 +68,8 @@ bartab-cli tail "$ROOM" -n 10
   auto tail_start = run.out.rfind("hello from the shell");
   EXPECT_EQ(run.out.find("only once", tail_start), run.out.rfind("only once")) << "one message for two sends";
   ASSERT_TRUE(fs::exists(config()));
-  EXPECT_EQ(fs::status(config()).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  EXPECT_EQ(fs::status(config()).permissions() & (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none);
 }
 
 TEST_F(CliClient, TailFollowPrintsNewMessagesAsTheyCome) {

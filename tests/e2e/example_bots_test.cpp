@@ -76,7 +76,8 @@ class ExampleBots : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {
       for (const auto& m : messages(room)) {
         const auto* to = m.at("content").as_object().if_contains("reply_to");
-        if (to != nullptr && to->as_string() == event_id) return std::string(m.at("content").at("body").as_string());
+        if (to != nullptr && to->as_string() == event_id)
+          return std::string(m.at("content").at("body").as_string());
       }
       std::this_thread::sleep_for(100ms);
     }
@@ -91,9 +92,10 @@ TEST_F(ExampleBots, TheCommandBotAnswersHelpAndRollsDice) {
   auto room = public_room();
   auto [bot_id, api_key] = bot("dice-bot");
   TempDir state;
-  BartabProcess command_bot({"--url", "http://127.0.0.1:" + std::to_string(server_->port), "--bot-id", bot_id,
-                             "--api-key", api_key, "--join", room, "--state", (state.path() / "pos").string()},
-                            {}, program("bartab-command-bot"));
+  BartabProcess command_bot(
+      {"--url", "http://127.0.0.1:" + std::to_string(server_->port), "--bot-id", bot_id, "--api-key", api_key,
+       "--join", room, "--state", (state.path() / "pos").string()},
+      {}, program("bartab-command-bot"));
   ASSERT_TRUE(command_bot.wait_for_output("command bot ready", 10s)) << command_bot.output();
 
   EXPECT_NE(reply_to(room, say(room, "!help")).find("!roll NdM"), std::string::npos);
@@ -117,14 +119,18 @@ class WebhookBridge : public ExampleBots {
     room_ = public_room();
     auto [bot_id, api_key] = bot("hook-bot-" + std::to_string(++count_));
     bridge_ = std::make_unique<BartabProcess>(
-        std::vector<std::string>{"--url", "http://127.0.0.1:" + std::to_string(server_->port), "--bot-id", bot_id,
-                                 "--api-key", api_key, "--room", room_, "--listen", "127.0.0.1:0", "--secret",
-                                 "s3cret"},
+        std::vector<std::string>{"--url", "http://127.0.0.1:" + std::to_string(server_->port), "--bot-id",
+                                 bot_id, "--api-key", api_key, "--room", room_, "--listen", "127.0.0.1:0",
+                                 "--secret", "s3cret"},
         std::vector<std::string>{}, program("bartab-webhook-bridge"));
-    ASSERT_TRUE(bridge_->wait_for_output("webhook bridge listening on", 10s)) << bridge_->output();
     std::smatch port;
-    auto out = bridge_->output();
-    ASSERT_TRUE(std::regex_search(out, port, std::regex(R"(listening on 127\.0\.0\.1:(\d+))"))) << out;
+    std::string out;
+    static const std::regex line(R"(listening on 127\.0\.0\.1:(\d+)\n)");
+    for (int i = 0; i < 200 && !std::regex_search(out, port, line); ++i) {
+      bridge_->wait_for_output("listening on", 50ms);
+      out = bridge_->output();
+    }
+    ASSERT_TRUE(std::regex_search(out, port, line)) << out;
     port_ = static_cast<std::uint16_t>(std::stoi(port[1]));
   }
 

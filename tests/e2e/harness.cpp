@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <regex>
-#include <thread>
-#include <sstream>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
