@@ -157,6 +157,50 @@ TEST_F(SdkClient, SendsAreIdempotentByTxnIdAndReadBackInHistory) {
   run(io_, alice->typing(room_id, true, 5000ms));
 }
 
+TEST_F(SdkClient, ModerationStateProfilesBotsAndMediaManagement) {
+  auto alice = user("mod-alice");
+  auto bob = user("mod-bob");
+  auto room_id = run(io_, alice->create_room("Moderated", "public"));
+  run(io_, bob->join(room_id));
+  auto topic = run(io_, alice->set_state(room_id, "topic", "be kind"));
+  EXPECT_GT(topic.seq, 0);
+  EXPECT_EQ(run(io_, bob->room(room_id)).topic, "be kind");
+  expect_api_error(io_, bob->set_state(room_id, "topic", "mine now"), 403, "forbidden");
+  run(io_, alice->moderate(room_id, "kick", bob->user_id(), "testing"));
+  EXPECT_EQ(run(io_, bob->room(room_id)).membership, "leave");
+  run(io_, alice->moderate(room_id, "ban", bob->user_id()));
+  expect_api_error(io_, bob->join(room_id), 403, "forbidden");
+  run(io_, alice->moderate(room_id, "unban", bob->user_id()));
+  run(io_, bob->join(room_id));
+
+  auto profile = run(io_, alice->update_profile(json::object{{"display_name", "Alice A."}}));
+  EXPECT_EQ(profile.display_name, "Alice A.");
+  auto seen = run(io_, bob->user(alice->user_id()));
+  EXPECT_EQ(seen.at("display_name").as_string(), "Alice A.");
+  EXPECT_EQ(run(io_, bob->user_by_name(profile.username)).at("user_id").as_string(), alice->user_id());
+  expect_api_error(io_, bob->user_by_name("nobody-at-all"), 404, "not_found");
+
+  auto helper = run(io_, alice->create_bot("mod-helper-bot"));
+  auto listed = run(io_, alice->bots());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("user_id").as_string(), helper.user_id);
+  run(io_, alice->delete_bot(helper.user_id));
+  EXPECT_TRUE(run(io_, alice->bots()).empty());
+  expect_api_error(io_, alice->create_invite(), 403, "forbidden");
+
+  run(io_, alice->change_password("correct horse", "battery staple"));
+  sdk::Client again(io_.get_executor(), base_url(server_->port));
+  run(io_, again.login(profile.username, "battery staple"));
+
+  auto media = run(io_, alice->upload("a note", "text/plain", "note.txt"));
+  auto link = run(io_, alice->media_link(media.media_id, 60));
+  EXPECT_NE(link.find("/v1/media/" + media.media_id + "?exp="), std::string::npos) << link;
+  expect_api_error(io_, alice->thumbnail(media.media_id, 32, 32), 400, "bad_request");
+  expect_api_error(io_, bob->delete_media(media.media_id), 403, "forbidden");
+  run(io_, alice->delete_media(media.media_id));
+  expect_api_error(io_, alice->download(media.media_id), 404, "not_found");
+}
+
 TEST_F(SdkClient, LongPollWakesOnASendFromAnotherCoroutine) {
   auto alice = user("alice");
   auto room_id = run(io_, alice->create_room("Wake", "private"));

@@ -215,6 +215,51 @@ asio::awaitable<BotCredentials> Client::create_bot(std::string username) {
                            std::string(answer.at("api_key").as_string())};
 }
 
+asio::awaitable<json::array> Client::bots() {
+  auto calling = api(verb::get, "/v1/auth/bots");
+  auto answer = co_await std::move(calling);
+  co_return answer.at("bots").as_array();
+}
+
+asio::awaitable<void> Client::delete_bot(std::string bot_user_id) {
+  auto calling = api(verb::delete_, "/v1/auth/bots/" + encoded(bot_user_id));
+  co_await std::move(calling);
+}
+
+asio::awaitable<void> Client::change_password(std::string old_password, std::string new_password) {
+  json::object body{{"old_password", std::move(old_password)}, {"new_password", std::move(new_password)}};
+  auto calling = api(verb::post, "/v1/auth/password", std::move(body));
+  co_await std::move(calling);
+}
+
+asio::awaitable<Profile> Client::update_profile(json::object fields) {
+  auto calling = api(verb::patch, "/v1/auth/me", std::move(fields));
+  co_return profile_from_json(co_await std::move(calling));
+}
+
+asio::awaitable<json::object> Client::user(std::string user_id) {
+  auto calling = api(verb::get, "/v1/auth/users/" + encoded(user_id));
+  auto answer = co_await std::move(calling);
+  co_return answer.as_object();
+}
+
+asio::awaitable<json::object> Client::user_by_name(std::string username) {
+  auto calling = api(verb::get, "/v1/auth/users?username=" + encoded(username));
+  auto answer = co_await std::move(calling);
+  co_return answer.as_object();
+}
+
+asio::awaitable<std::string> Client::create_invite() {
+  auto calling = api(verb::post, "/v1/auth/admin/invites");
+  auto answer = co_await std::move(calling);
+  co_return std::string(answer.at("invite").as_string());
+}
+
+asio::awaitable<void> Client::disable_user(std::string user_id) {
+  auto calling = api(verb::post, "/v1/auth/admin/users/" + encoded(user_id) + "/disable");
+  co_await std::move(calling);
+}
+
 // --- rooms ----------------------------------------------------------------------
 
 asio::awaitable<std::string> Client::create_room(std::string name, std::string visibility,
@@ -265,6 +310,22 @@ asio::awaitable<std::vector<Member>> Client::members(std::string room_id) {
   std::vector<Member> members;
   for (const auto& member : answer.at("members").as_array()) members.push_back(member_from_json(member));
   co_return members;
+}
+
+asio::awaitable<void> Client::moderate(std::string room_id, std::string action, std::string user_id,
+                                       std::optional<std::string> reason) {
+  if (action != "kick" && action != "ban" && action != "unban")
+    throw std::invalid_argument("moderate: action must be kick, ban or unban");
+  json::object body{{"user_id", std::move(user_id)}};
+  if (reason) body["reason"] = *reason;
+  auto calling = api(verb::post, room_path(room_id) + "/" + action, std::move(body));
+  co_await std::move(calling);
+}
+
+asio::awaitable<SendResult> Client::set_state(std::string room_id, std::string key, json::value value) {
+  json::object body{{"value", std::move(value)}};
+  auto calling = api(verb::put, room_path(room_id) + "/state/" + encoded(key), std::move(body));
+  co_return send_result_from_json(co_await std::move(calling));
 }
 
 // --- events ---------------------------------------------------------------------
@@ -391,6 +452,30 @@ asio::awaitable<std::string> Client::download(std::string media_id) {
   auto answer = co_await std::move(calling);
   throw_unless_success(answer);
   co_return std::move(answer.body);
+}
+
+asio::awaitable<std::string> Client::thumbnail(std::string media_id, int width, int height,
+                                               std::string method) {
+  Outgoing out{.method = verb::get,
+               .target = "/v1/media/" + encoded(media_id) + "/thumbnail?width=" + std::to_string(width) +
+                         "&height=" + std::to_string(height) + "&method=" + encoded(method)};
+  auto calling = authed(std::move(out), *main_);
+  auto answer = co_await std::move(calling);
+  throw_unless_success(answer);
+  co_return std::move(answer.body);
+}
+
+asio::awaitable<std::string> Client::media_link(std::string media_id, std::optional<int> expires_in) {
+  json::object body;
+  if (expires_in) body["expires_in"] = *expires_in;
+  auto calling = api(verb::post, "/v1/media/" + encoded(media_id) + "/link", std::move(body));
+  auto answer = co_await std::move(calling);
+  co_return std::string(answer.at("url").as_string());
+}
+
+asio::awaitable<void> Client::delete_media(std::string media_id) {
+  auto calling = api(verb::delete_, "/v1/media/" + encoded(media_id));
+  co_await std::move(calling);
 }
 
 asio::awaitable<void> Client::download_to_file(std::string media_id, std::filesystem::path path) {

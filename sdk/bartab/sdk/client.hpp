@@ -60,6 +60,19 @@ class Client {
   // Ends the session on the server (its refresh token stops working) and forgets it.
   boost::asio::awaitable<void> logout();
   boost::asio::awaitable<BotCredentials> create_bot(std::string username);
+  // The caller's bots: {user_id, username, display_name, scopes} as the server sends them.
+  boost::asio::awaitable<boost::json::array> bots();
+  boost::asio::awaitable<void> delete_bot(std::string bot_user_id);
+  // Other sessions are revoked; this one stays.
+  boost::asio::awaitable<void> change_password(std::string old_password, std::string new_password);
+  // PATCH /v1/auth/me with the fields given ({display_name?, avatar?}).
+  boost::asio::awaitable<Profile> update_profile(boost::json::object fields);
+  // Public profiles: {user_id, username, display_name, kind}.
+  boost::asio::awaitable<boost::json::object> user(std::string user_id);
+  boost::asio::awaitable<boost::json::object> user_by_name(std::string username);
+  // Administrators: a registration invite, and disabling an account.
+  boost::asio::awaitable<std::string> create_invite();
+  boost::asio::awaitable<void> disable_user(std::string user_id);
   // Resumes a saved session (renewed with its refresh token when needed).
   void set_session(Session session);
   const std::optional<Session>& session() const { return session_; }
@@ -76,6 +89,12 @@ class Client {
   boost::asio::awaitable<void> leave(std::string room_id);
   boost::asio::awaitable<void> invite(std::string room_id, std::string user_id);
   boost::asio::awaitable<std::vector<Member>> members(std::string room_id);
+  // Moderation ("kick", "ban", "unban"): needs a higher role than the target.
+  boost::asio::awaitable<void> moderate(std::string room_id, std::string action, std::string user_id,
+                                        std::optional<std::string> reason = std::nullopt);
+  // PUT state/{key} {value}: "name", "topic", "roles".
+  boost::asio::awaitable<SendResult> set_state(std::string room_id, std::string key,
+                                               boost::json::value value);
 
   // --- events ---
   // One send with the caller's txn_id (retried once only if a kept-alive connection
@@ -110,6 +129,13 @@ class Client {
                                                 std::string name = {});
   boost::asio::awaitable<std::string> download(std::string media_id);
   boost::asio::awaitable<void> download_to_file(std::string media_id, std::filesystem::path path);
+  // An image no larger than width x height; method "scale" or "crop".
+  boost::asio::awaitable<std::string> thumbnail(std::string media_id, int width, int height,
+                                                std::string method = "scale");
+  // A signed URL that opens the media without a token until it expires.
+  boost::asio::awaitable<std::string> media_link(std::string media_id,
+                                                 std::optional<int> expires_in = std::nullopt);
+  boost::asio::awaitable<void> delete_media(std::string media_id);
 
   // Aborts the requests in flight (the long poll too): they fail with TransportError.
   void cancel();
