@@ -28,6 +28,21 @@ struct BotArguments {
 // (an empty message for --help).
 BotArguments parse_bot_arguments(int argc, char** argv, const std::vector<std::string>& extra_flags);
 
+// Points `slot` at `target` while it lives: how a program's stop callback reaches a Bot
+// or an acceptor that lives in the body coroutine's frame. Objects with timers or
+// sockets must live there, so they go before the io_context does.
+template <class T>
+class Registered {
+ public:
+  Registered(T*& slot, T& target) : slot_(slot) { slot_ = &target; }
+  ~Registered() { slot_ = nullptr; }
+  Registered(const Registered&) = delete;
+  Registered& operator=(const Registered&) = delete;
+
+ private:
+  T*& slot_;
+};
+
 // Signs the client in as the bot, joins the rooms, then runs `body` until it returns;
 // SIGINT and SIGTERM call `stop`. Returns the process's exit code (1 on an error,
 // printed with the program's name).

@@ -27,15 +27,15 @@ int main(int argc, char** argv) {
   if (arguments.state_file.empty()) arguments.state_file = "command-bot.position";
   std::mt19937 generator{std::random_device{}()};
   auto roll_one = [&generator](int sides) { return std::uniform_int_distribution<int>(1, sides)(generator); };
-  std::unique_ptr<sdk::Bot> bot;
+  sdk::Bot* running_bot = nullptr;
   return examples::run_bot_program(
       "bartab-command-bot", arguments,
       [&](asio::io_context&, sdk::Client& client, const sdk::Session& session) -> asio::awaitable<void> {
-        bot = std::make_unique<sdk::Bot>(client,
-                                         std::make_shared<sdk::FilePositionStore>(arguments.state_file));
+        sdk::Bot bot(client, std::make_shared<sdk::FilePositionStore>(arguments.state_file));
+        examples::Registered<sdk::Bot> registered(running_bot, bot);
         // A re-delivered command is rolled again, but its reply keeps the first
         // roll's txn_id, so the room still shows one answer.
-        bot->on_message([&roll_one](sdk::Context& context, const sdk::Event& event) -> asio::awaitable<void> {
+        bot.on_message([&roll_one](sdk::Context& context, const sdk::Event& event) -> asio::awaitable<void> {
           const auto* body = event.content.if_contains("body");
           if (body == nullptr || !body->is_string()) co_return;
           auto answer = examples::answer_command(body->get_string(), roll_one);
@@ -43,12 +43,12 @@ int main(int argc, char** argv) {
           auto replying = context.reply_text(*answer);
           co_await std::move(replying);
         });
-        bot->on_ready(
+        bot.on_ready(
             [user_id = session.user_id] { std::cerr << "command bot ready as " << user_id << std::endl; });
-        auto running = bot->run();
+        auto running = bot.run();
         co_await std::move(running);
       },
       [&] {
-        if (bot) bot->stop();
+        if (running_bot) running_bot->stop();
       });
 }

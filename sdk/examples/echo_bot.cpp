@@ -40,19 +40,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (arguments.state_file.empty()) arguments.state_file = "echo-bot.position";
-  std::unique_ptr<sdk::Bot> bot;
+  sdk::Bot* running_bot = nullptr;
   return examples::run_bot_program(
       "bartab-echo-bot", arguments,
       [&](asio::io_context&, sdk::Client& client, const sdk::Session& session) -> asio::awaitable<void> {
-        bot = std::make_unique<sdk::Bot>(client,
-                                         std::make_shared<sdk::FilePositionStore>(arguments.state_file));
-        bot->on_message(echo);
-        bot->on_ready(
+        sdk::Bot bot(client, std::make_shared<sdk::FilePositionStore>(arguments.state_file));
+        examples::Registered<sdk::Bot> registered(running_bot, bot);
+        bot.on_message(echo);
+        bot.on_ready(
             [user_id = session.user_id] { std::cerr << "echo bot ready as " << user_id << std::endl; });
-        auto running = bot->run();
+        auto running = bot.run();
         co_await std::move(running);
       },
       [&] {
-        if (bot) bot->stop();
+        if (running_bot) running_bot->stop();
       });
 }

@@ -210,22 +210,23 @@ int main(int argc, char** argv) {
                  " [--listen HOST:PORT] [--secret S]\n";
     return 2;
   }
-  std::unique_ptr<tcp::acceptor> acceptor;
+  tcp::acceptor* open_acceptor = nullptr;
   return examples::run_bot_program(
       "bartab-webhook-bridge", arguments,
       [&](asio::io_context& io, sdk::Client& client, const sdk::Session&) -> asio::awaitable<void> {
         auto joining = client.join(bridge.room);  // posting needs membership
         co_await std::move(joining);
-        acceptor = std::make_unique<tcp::acceptor>(io, endpoint);
+        tcp::acceptor acceptor(io, endpoint);
+        examples::Registered<tcp::acceptor> registered(open_acceptor, acceptor);
         // One write, so a reader never sees half the line.
-        auto local = acceptor->local_endpoint();
+        auto local = acceptor.local_endpoint();
         std::cerr << ("webhook bridge listening on " + local.address().to_string() + ":" +
                       std::to_string(local.port()) + "\n")
                   << std::flush;
-        auto accepting = accept_loop(*acceptor, client, bridge);
+        auto accepting = accept_loop(acceptor, client, bridge);
         co_await std::move(accepting);
       },
       [&] {
-        if (acceptor) acceptor->close();
+        if (open_acceptor) open_acceptor->close();
       });
 }
