@@ -67,6 +67,7 @@ constexpr std::size_t kImageWorkers = 2;
 }  // namespace
 
 core::ServiceHandle mount(core::ServiceHost& host) {
+  keep_vips_modules_out();  // now, before any thread of ours could read the environment
   auto state = std::make_shared<MediaState>();
   auto data = std::filesystem::path(host.config.server.data_dir);
   state->store = open_sqlite_store((data / "media.db").string());

@@ -6,6 +6,7 @@
 #include <vips/vips.h>
 
 #include <array>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -140,12 +141,12 @@ int save(VipsImage* image, const std::filesystem::path& out, ImageFormat format)
   return vips_library().pngsave(image, out.c_str(), "strip", TRUE, nullptr);
 }
 
+constexpr const char* kNoModules = "/nonexistent/bartab-loads-no-vips-modules";
+
 void set_up_vips() {
-  // libvips loads its optional modules (ImageMagick, poppler, HEIF, JPEG XL, OpenSlide)
-  // from VIPSHOME's lib folder at start. They hold only loaders we block anyway, and
-  // loading them costs 25 ms and 7 MB: point VIPSHOME where there are none, so their
-  // code never enters the process.
-  ::setenv("VIPSHOME", "/nonexistent/bartab-loads-no-vips-modules", 1);
+  // A process that did not call keep_vips_modules_out while it had one thread (tests,
+  // benchmarks) gets it here.
+  if (std::getenv("VIPSHOME") == nullptr) ::setenv("VIPSHOME", kNoModules, 1);
   if (vips_library().init("bartab") != 0)
     throw std::runtime_error("libvips failed to start: " + take_vips_error());
   // Untrusted loaders (SVG, PDF, Magick, ...) are blocked by libvips' own list; the
@@ -176,6 +177,10 @@ void set_up_vips() {
 }
 
 }  // namespace
+
+void keep_vips_modules_out() {
+  ::setenv("VIPSHOME", kNoModules, 1);
+}
 
 bool decodes_whole_canvas(const ImageInfo& info) {
   return info.format == ImageFormat::gif || (info.format == ImageFormat::png && info.interlaced);
