@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <map>
 
 #include "bartab/sdk/client.hpp"
 #include "cli/cli_config.hpp"
@@ -93,12 +94,41 @@ json::object event_json(const sdk::Event& e) {
           {"type", e.type},         {"content", e.content}, {"ts", e.ts}};
 }
 
-void print_event(const Common& common, const sdk::Event& e) {
+// Senders' usernames for people reading `tail`, looked up once each; the user id
+// stands in when the lookup fails.
+class Names {
+ public:
+  explicit Names(sdk::Client& client) : client_(client) {}
+
+  awaitable<std::string> of(const std::string& user_id) {
+    if (auto it = names_.find(user_id); it != names_.end()) co_return it->second;
+    std::string name = user_id;
+    try {
+      auto lookup = client_.user(user_id);
+      auto profile = co_await std::move(lookup);
+      if (const auto* username = profile.if_contains("username");
+          username != nullptr && username->is_string())
+        name = std::string(username->get_string());
+    } catch (const sdk::ApiError&) {
+      // a deleted account, say: keep the id
+    }
+    names_.emplace(user_id, name);
+    co_return name;
+  }
+
+ private:
+  sdk::Client& client_;
+  std::map<std::string, std::string> names_;
+};
+
+awaitable<void> print_event(const Common& common, Names& names, const sdk::Event& e) {
   if (common.json) {
     std::cout << json::serialize(event_json(e)) << "\n" << std::flush;
-    return;
+    co_return;
   }
-  std::cout << "[" << clock_time(e.ts) << "] " << e.sender << " ";
+  auto naming = names.of(e.sender);
+  auto sender = co_await std::move(naming);
+  std::cout << "[" << clock_time(e.ts) << "] " << sender << " ";
   if (e.type != "message") std::cout << "(" << e.type << ") ";
   std::cout << text_of(e) << "\n" << std::flush;
 }
@@ -256,14 +286,21 @@ int tail(const Common& common, const TailOptions& options) {
     auto room = snapshot.rooms.find(options.room);
     if (room == snapshot.rooms.end())
       throw std::runtime_error("not a member of " + options.room + ": join it first");
-    for (const auto& e : room->second.events) print_event(common, e);
+    Names names(client);
+    for (const auto& e : room->second.events) {
+      auto printing = print_event(common, names, e);
+      co_await std::move(printing);
+    }
     if (!options.follow) co_return;
     auto since = snapshot.next;
     for (;;) {
       auto batch_call = client.sync(since, std::chrono::seconds(30));
       auto batch = co_await std::move(batch_call);
       if (auto it = batch.rooms.find(options.room); it != batch.rooms.end()) {
-        for (const auto& e : it->second.events) print_event(common, e);
+        for (const auto& e : it->second.events) {
+          auto printing = print_event(common, names, e);
+          co_await std::move(printing);
+        }
       }
       if (std::find(batch.left.begin(), batch.left.end(), options.room) != batch.left.end()) {
         throw std::runtime_error("no longer a member of " + options.room);

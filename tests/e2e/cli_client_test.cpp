@@ -60,7 +60,7 @@ bartab-cli tail "$ROOM" -n 10
 )");
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_TRUE(contains(run.out, "\"name\":\"CLI room\"")) << run.out;
-  EXPECT_TRUE(contains(run.out, "hello from the shell")) << run.out;
+  EXPECT_TRUE(contains(run.out, "] cli-alice hello from the shell")) << "tail names the sender:\n" << run.out;
   EXPECT_TRUE(contains(run.out, "piped text")) << run.out;
   EXPECT_TRUE(contains(run.out, "same event for the same txn")) << run.out;
   EXPECT_TRUE(contains(run.out, "\"media_id\":\"med_")) << run.out;
