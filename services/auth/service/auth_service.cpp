@@ -2,11 +2,10 @@
 
 #include <spdlog/spdlog.h>
 #include <algorithm>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/errors.hpp"
+#include "core/offload.hpp"
 
 namespace bartab::auth {
 
@@ -127,20 +126,16 @@ std::optional<std::string> AuthService::prepare() {
   return admin_invite;
 }
 
+// Argon2id takes ~10 ms of CPU: on the hashing pool, never on an HTTP thread.
 asio::awaitable<bool> AuthService::verify_password(std::string phc, std::string password) {
-  auto home = co_await asio::this_coro::executor;
-  co_await asio::post(hash_pool_.get_executor(), asio::use_awaitable);
-  bool ok = core::crypto::password_verify(phc, password);
-  co_await asio::post(home, asio::use_awaitable);
-  co_return ok;
+  auto verifying = core::run_on(hash_pool_, [&] { return core::crypto::password_verify(phc, password); });
+  co_return co_await std::move(verifying);
 }
 
 asio::awaitable<std::string> AuthService::hash_password(std::string password) {
-  auto home = co_await asio::this_coro::executor;
-  co_await asio::post(hash_pool_.get_executor(), asio::use_awaitable);
-  auto phc = core::crypto::password_hash(password, options_.password);
-  co_await asio::post(home, asio::use_awaitable);
-  co_return phc;
+  auto hashing =
+      core::run_on(hash_pool_, [&] { return core::crypto::password_hash(password, options_.password); });
+  co_return co_await std::move(hashing);
 }
 
 RefreshToken AuthService::new_refresh_token(const std::string& session_id, std::string& token_out) {

@@ -3,11 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <vector>
 
 #include "core/errors.hpp"
+#include "core/offload.hpp"
 #include "services/media/service/content_rules.hpp"
 
 namespace bartab::media {
@@ -25,24 +24,6 @@ void require_scope(const AccessClaims& caller) {
 
 [[noreturn]] void throw_too_large(std::string message) {
   throw core::ApiError(core::ErrorCode::payload_too_large, std::move(message));
-}
-
-// Runs blocking `work` on the pool and resumes the caller on its own executor.
-template <class Work>
-asio::awaitable<std::invoke_result_t<Work>> offload(asio::thread_pool& pool, Work work) {
-  using Result = std::invoke_result_t<Work>;
-  auto operation = asio::co_spawn(
-      pool,
-      [work = std::move(work)]() mutable -> asio::awaitable<Result> {
-        if constexpr (std::is_void_v<Result>) {
-          work();
-          co_return;
-        } else {
-          co_return work();
-        }
-      },
-      asio::use_awaitable);
-  co_return co_await std::move(operation);
 }
 
 std::string etag_of(const std::string& text) {
@@ -145,7 +126,7 @@ asio::awaitable<MediaRecord> MediaService::upload(AccessClaims caller, NewUpload
   record.is_public = upload.is_public;
   record.created_ms = clock_.now_ms();
   bool image = thumbnailable(record.content_type);
-  auto prepare = offload(workers_, [&]() -> std::optional<ImageInfo> {
+  auto prepare = core::run_on(workers_, [&]() -> std::optional<ImageInfo> {
     // Bytes the blob store already holds need no fsync: the temporary file is dropped.
     // (Should that blob go before the commit, install() syncs the file then.)
     if (!blobs_.contains(record.sha256)) temp.sync();
@@ -241,7 +222,7 @@ asio::awaitable<OpenedFile> MediaService::thumbnail(std::string media_id, Reader
     auto type = thumbnail_type(record.content_type);  // before `record` moves
     co_return OpenedFile{std::move(record), std::move(*cached), size, std::move(type), etag};
   }
-  auto make = offload(workers_, [&] { return make_thumbnail(record, request); });
+  auto make = core::run_on(workers_, [&] { return make_thumbnail(record, request); });
   auto made = co_await std::move(make);
   made.etag = etag;
   co_return made;
