@@ -115,4 +115,26 @@ class Database {
   std::thread thread_;
 };
 
+// For a service's store runner: runs `work` on the database thread with a `Store` (a
+// store class constructed from the Connection) standing for its `Interface`.
+template <class Store, class Interface>
+boost::asio::awaitable<void> run_with(Database& db, const std::function<void(Interface&)>& work) {
+  auto task = [&work](Connection& c) {
+    Store store(c);
+    work(store);
+  };
+  // Named outside the co_await: GCC 12 destroys some co_await temporaries twice.
+  auto operation = db.run(task);
+  co_await std::move(operation);
+}
+
+// The same, blocking the calling thread.
+template <class Store, class Interface>
+void run_blocking_with(Database& db, const std::function<void(Interface&)>& work) {
+  db.run_blocking([&work](Connection& c) {
+    Store store(c);
+    work(store);
+  });
+}
+
 }  // namespace bartab::core::db

@@ -39,13 +39,7 @@ TEST(BotsGuide, TheFiveMinuteGuideRunsAsWrittenAndTheBotAnswers) {
   ASSERT_NE(script.find("bartab-echo-bot"), std::string::npos) << "the guide lost its blocks:\n" << script;
   RunningServer server({"--registration", "open"});
   TempDir home;
-  auto bin = fs::path(BARTAB_BINARY).parent_path().string();
-  const char* path = std::getenv("PATH");
-  std::vector<std::string> env{"PATH=" + bin + ":" + (path ? path : "/usr/bin:/bin"),
-                               "BARTAB_URL=http://127.0.0.1:" + std::to_string(server.port),
-                               "HOME=" + home.path().string(),
-                               "XDG_CONFIG_HOME=" + (home.path() / ".config").string()};
-  auto run = run_shell(home.path(), script, env, 60s);
+  auto run = run_shell(home.path(), script, client_environment(server.port, home.path()), 60s);
   EXPECT_EQ(run.status, 0) << "stdout:\n" << run.out << "\nstderr:\n" << run.err;
   EXPECT_NE(run.out.find("hello, bot"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("echo: hello, bot"), std::string::npos) << "stdout:\n"

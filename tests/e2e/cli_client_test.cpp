@@ -24,13 +24,7 @@ class CliClient : public ::testing::Test {
   }
 
   ShellRun sh(const std::string& script) {
-    auto bin = fs::path(BARTAB_BINARY).parent_path().string();
-    const char* path = std::getenv("PATH");
-    std::vector<std::string> env{"PATH=" + bin + ":" + (path ? path : "/usr/bin:/bin"),
-                                 "BARTAB_URL=http://127.0.0.1:" + std::to_string(server_->port),
-                                 "HOME=" + home_.path().string(),
-                                 "XDG_CONFIG_HOME=" + (home_.path() / ".config").string()};
-    return run_shell(home_.path(), script, env, 60s);
+    return run_shell(home_.path(), script, client_environment(server_->port, home_.path()), 60s);
   }
 
   fs::path config() const { return home_.path() / ".config" / "bartab" / "cli.json"; }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -238,6 +239,14 @@ ShellRun run_shell(const std::filesystem::path& dir, const std::string& script,
   run.out = slurp(out);
   run.err = slurp(err);
   return run;
+}
+
+std::vector<std::string> client_environment(std::uint16_t port, const std::filesystem::path& home) {
+  auto bin = std::filesystem::path(BARTAB_BINARY).parent_path().string();
+  const char* path = std::getenv("PATH");
+  return {"PATH=" + bin + ":" + (path ? path : "/usr/bin:/bin"),
+          "BARTAB_URL=http://127.0.0.1:" + std::to_string(port), "HOME=" + home.string(),
+          "XDG_CONFIG_HOME=" + (home / ".config").string()};
 }
 
 }  // namespace bartab::testing

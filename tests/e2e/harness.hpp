@@ -105,4 +105,9 @@ struct ShellRun {
 ShellRun run_shell(const std::filesystem::path& dir, const std::string& script,
                    const std::vector<std::string>& env, std::chrono::seconds timeout);
 
+// The environment of a script that uses the project's programs against a server on
+// `port`: build/<preset>/bin first on PATH, BARTAB_URL, and HOME and XDG_CONFIG_HOME in
+// `home` (so the CLI keeps its session there).
+std::vector<std::string> client_environment(std::uint16_t port, const std::filesystem::path& home);
+
 }  // namespace bartab::testing

@@ -17,7 +17,7 @@
 #include "core/crypto/crypto.hpp"
 #include "e2e/chat_fixture.hpp"
 #include "e2e/harness.hpp"
-#include "e2e/png.hpp"
+#include "support/png.hpp"
 #include "support/test_client.hpp"
 
 namespace bartab::testing {

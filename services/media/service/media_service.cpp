@@ -222,7 +222,7 @@ asio::awaitable<OpenedFile> MediaService::thumbnail(std::string media_id, Reader
     auto type = thumbnail_type(record.content_type);  // before `record` moves
     co_return OpenedFile{std::move(record), std::move(*cached), size, std::move(type), etag};
   }
-  auto make = core::run_on(workers_, [&] { return make_thumbnail(record, request); });
+  auto make = core::run_on(workers_, [&] { return make_thumbnail(record, request, variant); });
   auto made = co_await std::move(make);
   made.etag = etag;
   co_return made;
@@ -230,7 +230,8 @@ asio::awaitable<OpenedFile> MediaService::thumbnail(std::string media_id, Reader
 
 // On the pool: decodes (after the thumbnailer's header check) and encodes, then keeps
 // the result unless the blob has enough cached variants already.
-OpenedFile MediaService::make_thumbnail(const MediaRecord& record, const ThumbnailRequest& request) {
+OpenedFile MediaService::make_thumbnail(const MediaRecord& record, const ThumbnailRequest& request,
+                                        const std::string& variant) {
   auto temp = blobs_.create_temp();
   Thumbnail made;
   try {
@@ -239,7 +240,6 @@ OpenedFile MediaService::make_thumbnail(const MediaRecord& record, const Thumbna
   } catch (const ThumbnailError& error) {
     throw_thumbnail_error(error);
   }
-  auto variant = thumbnail_variant(request.width, request.height, request.crop);
   std::optional<core::http::FileHandle> file;
   if (blobs_.thumbnail_count(record.sha256) < limits_.cached_variants) {
     blobs_.install_thumbnail(temp, record.sha256, variant);

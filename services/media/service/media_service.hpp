@@ -93,7 +93,8 @@ class MediaService {
   boost::asio::awaitable<MediaRecord> find(const std::string& media_id);
   boost::asio::awaitable<std::uint64_t> usage(const std::string& user_id);
   boost::asio::awaitable<void> commit_upload(const MediaRecord& record, TempFile& temp);
-  OpenedFile make_thumbnail(const MediaRecord& record, const ThumbnailRequest& request);
+  OpenedFile make_thumbnail(const MediaRecord& record, const ThumbnailRequest& request,
+                            const std::string& variant);
   std::string new_media_id();
 
   StoreRunner& store_;

@@ -10,21 +10,12 @@ class SqliteStoreRunner final : public StoreRunner {
   explicit SqliteStoreRunner(const std::string& path) : db_(path, sqlite_migrations()) {}
 
   boost::asio::awaitable<void> run(std::function<void(AuthStore&)> work) override {
-    // Built outside the co_await expression: GCC 12 destroys some temporaries of a
-    // co_await full-expression twice.
-    auto task = [&work](core::db::Connection& c) {
-      SqliteAuthStore store(c);
-      work(store);
-    };
-    auto operation = db_.run(task);
+    auto operation = core::db::run_with<SqliteAuthStore>(db_, work);
     co_await std::move(operation);
   }
 
   void run_blocking(const std::function<void(AuthStore&)>& work) override {
-    db_.run_blocking([&work](core::db::Connection& c) {
-      SqliteAuthStore store(c);
-      work(store);
-    });
+    core::db::run_blocking_with<SqliteAuthStore>(db_, work);
   }
 
   core::CheckResult check() override { return db_.check(); }

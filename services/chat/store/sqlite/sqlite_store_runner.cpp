@@ -12,12 +12,7 @@ class SqliteStoreRunner final : public StoreRunner {
   }
 
   boost::asio::awaitable<void> read(std::function<void(ChatStore&)> work) override {
-    // Named outside the co_await: GCC 12 destroys some co_await temporaries twice.
-    auto task = [&work](core::db::Connection& c) {
-      SqliteChatStore store(c);
-      work(store);
-    };
-    auto operation = db_.run(task);
+    auto operation = core::db::run_with<SqliteChatStore>(db_, work);
     co_await std::move(operation);
   }
 
@@ -36,10 +31,7 @@ class SqliteStoreRunner final : public StoreRunner {
   }
 
   void run_blocking(const std::function<void(ChatStore&)>& work) override {
-    db_.run_blocking([&work](core::db::Connection& c) {
-      SqliteChatStore store(c);
-      work(store);
-    });
+    core::db::run_blocking_with<SqliteChatStore>(db_, work);
   }
 
   core::CheckResult check() override { return db_.check(); }

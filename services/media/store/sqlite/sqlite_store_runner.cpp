@@ -10,12 +10,7 @@ class SqliteStoreRunner final : public StoreRunner {
   explicit SqliteStoreRunner(const std::string& path) : db_(path, sqlite_migrations()) {}
 
   boost::asio::awaitable<void> read(std::function<void(MediaStore&)> work) override {
-    // Named outside the co_await: GCC 12 destroys some co_await temporaries twice.
-    auto task = [&work](core::db::Connection& c) {
-      SqliteMediaStore store(c);
-      work(store);
-    };
-    auto operation = db_.run(task);
+    auto operation = core::db::run_with<SqliteMediaStore>(db_, work);
     co_await std::move(operation);
   }
 
@@ -42,10 +37,7 @@ class SqliteStoreRunner final : public StoreRunner {
   }
 
   void run_blocking(const std::function<void(MediaStore&)>& work) override {
-    db_.run_blocking([&work](core::db::Connection& c) {
-      SqliteMediaStore store(c);
-      work(store);
-    });
+    core::db::run_blocking_with<SqliteMediaStore>(db_, work);
   }
 
   core::CheckResult check() override { return db_.check(); }

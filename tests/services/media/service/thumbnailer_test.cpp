@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/png.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bartab::media {
@@ -122,33 +123,6 @@ constexpr std::array<unsigned char, 93> kAnimatedGif4x3 = {
     0x00, 0x00, 0x00, 0x04, 0x00, 0x03, 0x00, 0x00, 0x02, 0x03, 0x8c, 0x8f, 0x56, 0x00, 0x21, 0xf9,
     0x04, 0x05, 0x0a, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x03, 0x00, 0x80,
     0x47, 0x70, 0x4c, 0xff, 0xff, 0xff, 0x02, 0x03, 0x8c, 0x8f, 0x56, 0x00, 0x3b};
-
-std::uint32_t crc32(const std::string& data) {
-  std::uint32_t crc = 0xffffffffu;
-  for (unsigned char byte : data) {
-    crc ^= byte;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-std::string big_endian(std::uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
-          static_cast<char>(value)};
-}
-
-std::string png_chunk(const std::string& type, const std::string& data) {
-  return big_endian(static_cast<std::uint32_t>(data.size())) + type + data + big_endian(crc32(type + data));
-}
-
-// A valid-looking PNG whose header claims width x height 8-bit RGB pixels, followed by a
-// few bytes of image data: what a decompression bomb looks like before decoding.
-std::string png_claiming(std::uint32_t width, std::uint32_t height) {
-  std::string ihdr = big_endian(width) + big_endian(height) + std::string("\x08\x02\x00\x00\x00", 5);
-  std::string idat("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01", 10);  // zlib stream of a few zeros
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
-         png_chunk("IEND", "");
-}
 
 // A 2x1 24-bit BMP: a format libvips reads only through ImageMagick.
 std::string bmp_2x1() {
@@ -375,7 +349,7 @@ TEST_F(ThumbnailerTest, AnimationsGiveTheirFirstFrame) {
 }
 
 TEST_F(ThumbnailerTest, PixelBombIsRefusedBeforeDecoding) {
-  fs::path bomb = save_bytes("bomb.png", png_claiming(30000, 30000));  // 900 MP, 2.7 GB of RGB
+  fs::path bomb = save_bytes("bomb.png", testing::make_png_bomb(30000, 30000));  // 900 MP, 2.7 GB of RGB
   EXPECT_LT(fs::file_size(bomb), 100u);
   auto info = thumbnailer_.probe(bomb);
   ASSERT_TRUE(info);

@@ -11,8 +11,8 @@ namespace bartab::testing {
 // A width x height RGB image with a gradient, as a valid PNG.
 std::string make_png(std::uint32_t width, std::uint32_t height);
 
-// A PNG whose header claims width x height but whose pixel data is a few bytes: a
-// decoder that trusts the header before checking it would allocate for all of it.
+// A PNG of under 100 bytes whose header claims width x height: a decoder that trusts
+// the header before checking it would allocate for all of it (a decompression bomb).
 std::string make_png_bomb(std::uint32_t width, std::uint32_t height);
 
 // The width and height in a PNG's header (0, 0 when it is not a PNG).
